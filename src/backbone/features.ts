@@ -1,0 +1,27 @@
+import type * as tfjs from '@tensorflow/tfjs';
+import type { Tf } from './tf.ts';
+
+/**
+ * Where the bundled MobileNetV2 is tapped for features, and how its input is scaled; chosen by
+ * measurement (BENCHMARKS.md, "Choosing the cut point"). Blocks 11-16 of these weights were tuned
+ * by nsfwjs's authors for another task, so mid-network features transfer better to shoes than
+ * the final `out_relu` ones; the nsfwjs tuning used [0, 1] inputs.
+ */
+export const MOBILENET_FEATURES = {
+  layers: ['block_13_expand_relu'],
+  range: [0, 1] as [number, number],
+};
+
+/**
+ * A model from the backbone's input to the global-average-pooled activations of `layers`,
+ * concatenated in the order given. Pooling inside the model keeps cached features small.
+ */
+export function buildFeatureModel(tf: Tf, base: tfjs.LayersModel, layers: string[]): tfjs.LayersModel {
+  const pooled = layers.map((name) => {
+    const layer = base.getLayer(name);
+    if (!layer) throw new Error(`backbone has no layer "${name}"`);
+    return tf.layers.globalAveragePooling2d({ name: `${name}_pool` }).apply(layer.output as tfjs.SymbolicTensor) as tfjs.SymbolicTensor;
+  });
+  const output = pooled.length === 1 ? pooled[0] : (tf.layers.concatenate({ name: 'features' }).apply(pooled) as tfjs.SymbolicTensor);
+  return tf.model({ inputs: base.inputs, outputs: output, name: 'features' });
+}

@@ -1,0 +1,42 @@
+import { readdir, rm } from 'node:fs/promises';
+import path from 'node:path';
+import type { Argv } from 'yargs';
+import { writeFashionMnistFootwear } from '../../demo/fashion-mnist.ts';
+import { evaluate } from '../../eval/index.ts';
+import { loadModel } from '../../infer/index.ts';
+import { defaultTrainOptions } from '../../train/index.ts';
+import { formatReport } from './eval.ts';
+import { runTraining } from './train.ts';
+
+export function demoOptions(yargs: Argv) {
+  return yargs
+    .option('out', { type: 'string', default: path.join('models', 'demo'), describe: 'model directory to write' })
+    .option('train-per-class', { type: 'number', default: 300 })
+    .option('test-per-class', { type: 'number', default: 200 })
+    .option('json', { type: 'boolean', default: false });
+}
+
+/** The main job on a built-in default: Fashion-MNIST footwear -> train -> ONNX -> eval -> predict. */
+export async function demoCommand(args: { out: string; 'train-per-class': number; 'test-per-class': number; json: boolean }): Promise<number> {
+  const say = (line: string) => process.stderr.write(`${line}\n`);
+  const dataRoot = path.join(args.out, 'data');
+  await rm(dataRoot, { recursive: true, force: true });
+  say(`demo: writing Fashion-MNIST footwear images (Sandal, Sneaker, Ankle_boot) to ${dataRoot}`);
+  const data = await writeFashionMnistFootwear(dataRoot, { train: args['train-per-class'], test: args['test-per-class'] });
+  const trained = await runTraining({ ...defaultTrainOptions(data.train, args.out) }, args.json);
+  const classifier = await loadModel(args.out, { log: say });
+  const report = await evaluate(classifier, data.test);
+  const sampleDir = path.join(data.test, 'Sneaker');
+  const sample = path.join(sampleDir, (await readdir(sampleDir))[0]);
+  let prediction;
+  for await (const result of classifier.classifyFiles([sample])) prediction = result;
+  if (!prediction) throw new Error(`no prediction for ${sample}`);
+  if (args.json) {
+    process.stdout.write(`${JSON.stringify({ train: trained, eval: report, prediction }, null, 2)}\n`);
+  } else {
+    say(formatReport(report));
+    say(`predict ${sample}: ${'label' in prediction ? `${prediction.label} (${prediction.score.toFixed(3)})` : prediction.error.message}`);
+    say(`model written to ${args.out}; try: npx footwear predict --model ${args.out} ${data.test}`);
+  }
+  return 0;
+}

@@ -1,0 +1,62 @@
+import { discoverDataset } from '../data/index.ts';
+import type { Classifier, PredictionResult } from '../infer/index.ts';
+import { computeMetrics, type EvalMetrics } from './metrics.ts';
+
+export { computeMetrics, type EvalMetrics, type ClassMetrics } from './metrics.ts';
+
+export interface EvalReport extends EvalMetrics {
+  model: string;
+  data: string;
+  executionProvider: string;
+  errors: { file: string; message: string }[];
+  misclassified: { file: string; truth: string; predicted: string; score: number }[];
+  seconds: number;
+}
+
+export class EvalError extends Error {
+  override name = 'EvalError';
+}
+
+/**
+ * Scores a classifier on a folder-per-class dataset. Class folders are matched to the model's
+ * labels by name; a folder the model does not know is an error, not a silent zero.
+ */
+export async function evaluate(classifier: Classifier, data: string, options: { batchSize?: number; progress?: (done: number, total: number) => void } = {}): Promise<EvalReport> {
+  const started = Date.now();
+  const dataset = await discoverDataset(data, { minClasses: 1 });
+  const unknown = dataset.labels.filter((l) => !classifier.labels.includes(l));
+  if (unknown.length > 0) {
+    throw new EvalError(`${data}: class folder(s) ${unknown.join(', ')} are not among the model's labels (${classifier.labels.join(', ')})`);
+  }
+  const truthOf = new Map(dataset.samples.map((s) => [s.file, classifier.labels.indexOf(dataset.labels[s.label])]));
+  const truth: number[] = [];
+  const predicted: number[] = [];
+  const errors: EvalReport['errors'] = [];
+  const misclassified: EvalReport['misclassified'] = [];
+  const files = dataset.samples.map((s) => s.file);
+  let done = 0;
+  for await (const result of classifier.classifyFiles(files, { batchSize: options.batchSize })) {
+    options.progress?.(++done, files.length);
+    collect(result);
+  }
+  function collect(result: PredictionResult): void {
+    if ('error' in result) {
+      errors.push({ file: result.file, message: result.error.message });
+      return;
+    }
+    const t = truthOf.get(result.file) as number;
+    const p = classifier.labels.indexOf(result.label);
+    truth.push(t);
+    predicted.push(p);
+    if (t !== p) misclassified.push({ file: result.file, truth: classifier.labels[t], predicted: result.label, score: result.score });
+  }
+  return {
+    ...computeMetrics(classifier.labels, truth, predicted),
+    model: classifier.modelPath,
+    data,
+    executionProvider: classifier.executionProvider,
+    errors,
+    misclassified,
+    seconds: (Date.now() - started) / 1000,
+  };
+}

@@ -1,0 +1,45 @@
+import { readFile } from 'node:fs/promises';
+import { ImageError, imageToInput } from '../data/index.ts';
+import type { PreprocessSpec } from '../spec/index.ts';
+import type { PredictionFailure } from './prediction.ts';
+
+// Turns one file or upload into a model input, or into a failure that names the reason. Never
+// throws: one bad photo must not stop a folder of good ones.
+
+export type Prepared = { file: string; input: Float32Array } | PredictionFailure;
+
+const FS_REASONS: Record<string, string> = {
+  ENOENT: 'file not found',
+  EACCES: 'permission denied',
+  EPERM: 'permission denied',
+  EISDIR: 'is a folder, not a file',
+  ELOOP: 'too many symbolic links',
+  ERR_FS_FILE_TOO_LARGE: 'file is too large to read',
+};
+
+function readFailure(file: string, error: unknown): PredictionFailure {
+  const code = (error as NodeJS.ErrnoException).code ?? '';
+  const reason = FS_REASONS[code] ?? `cannot read file (${code || (error as Error).message})`;
+  return { file, error: { code: 'unreadable', message: reason } };
+}
+
+export async function prepareImage(image: Uint8Array, file: string, spec: PreprocessSpec, maxPixels?: number): Promise<Prepared> {
+  // sharp wants a Buffer; wrapping shares the memory instead of copying the upload.
+  const buffer = Buffer.isBuffer(image) ? image : Buffer.from(image.buffer, image.byteOffset, image.byteLength);
+  try {
+    return { file, input: await imageToInput(buffer, file, spec, maxPixels === undefined ? {} : { maxPixels }) };
+  } catch (error) {
+    if (error instanceof ImageError) return { file, error: { code: error.code, message: error.reason } };
+    return { file, error: { code: 'undecodable', message: (error as Error).message.split('\n')[0] } };
+  }
+}
+
+export async function prepareFile(file: string, spec: PreprocessSpec, maxPixels?: number): Promise<Prepared> {
+  let bytes: Buffer;
+  try {
+    bytes = await readFile(file);
+  } catch (error) {
+    return readFailure(file, error);
+  }
+  return prepareImage(bytes, file, spec, maxPixels);
+}

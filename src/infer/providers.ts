@@ -1,0 +1,61 @@
+import type { InferenceRuntime } from './runtime.ts';
+
+// Maps the user's device choice onto ONNX Runtime execution providers, as transformers.js maps
+// its `device` option. Platform-neutral: what a runtime can actually offer is asked of the runtime
+// (InferenceRuntime.unavailableReason), so a browser runtime can reuse this policy.
+
+export const EP_CHOICES = ['auto', 'cpu', 'cuda'] as const;
+export type EpChoice = (typeof EP_CHOICES)[number];
+
+/**
+ * onnxruntime-node ships without its CUDA binaries (they are too large for npm) and this project's
+ * .npmrc skips the download, so a GPU user must opt in explicitly. ONNXRUNTIME_NODE_INSTALL wins
+ * over the .npmrc setting, and `npm rebuild` reruns the package's install script.
+ */
+export const CUDA_INSTALL_HINT =
+  'install the CUDA provider with: ONNXRUNTIME_NODE_INSTALL=cuda12 npm rebuild onnxruntime-node ' +
+  '(Linux x64 only; needs an NVIDIA driver with CUDA 12 and cuDNN 9), or run with --ep cpu';
+
+/** A requested execution provider cannot run here; the message says why and what to do. */
+export class ProviderError extends Error {
+  override name = 'ProviderError';
+  constructor(
+    readonly provider: string,
+    readonly reason: string,
+    hint?: string,
+  ) {
+    super(`--ep ${provider}: ${reason}${hint ? `; ${hint}` : ''}`);
+  }
+}
+
+export function parseEp(value: string): EpChoice {
+  const choice = EP_CHOICES.find((c) => c === value.trim().toLowerCase());
+  if (!choice) throw new Error(`unknown execution provider "${value}"; expected one of ${EP_CHOICES.join('|')}`);
+  return choice;
+}
+
+export type Log = (line: string) => void;
+
+/** The providers to try, best first; each later entry is a fallback for the one before it. */
+export interface ProviderPlan {
+  choice: EpChoice;
+  candidates: string[];
+}
+
+/**
+ * Decides which providers to try for `choice`, asking the runtime which ones cannot work here.
+ * 'cuda' fails at once with the install hint when CUDA is missing; 'auto' drops CUDA and says
+ * why in one line through `log`; the session creation (openSession) has the last word.
+ */
+export async function resolveProviders(choice: EpChoice, runtime: InferenceRuntime, log: Log = () => {}): Promise<ProviderPlan> {
+  if (choice === 'cpu') return { choice, candidates: ['cpu'] };
+  const reason = await runtime.unavailableReason?.('cuda');
+  if (reason === undefined) return { choice, candidates: choice === 'auto' ? ['cuda', 'cpu'] : ['cuda'] };
+  if (choice === 'cuda') throw new ProviderError('cuda', `CUDA is not available (${reason})`, CUDA_INSTALL_HINT);
+  log(cudaFallbackLine(reason));
+  return { choice, candidates: ['cpu'] };
+}
+
+export function cudaFallbackLine(reason: string): string {
+  return `--ep auto: using CPU because CUDA is not available (${reason})`;
+}

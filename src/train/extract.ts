@@ -1,0 +1,93 @@
+import { readFile } from 'node:fs/promises';
+import { ImageError, imageToInput, type Sample } from '../data/index.ts';
+import type { OnnxSession } from '../infer/index.ts';
+import type { PreprocessSpec } from '../spec/index.ts';
+
+export interface FeatureSet {
+  /** Row-major [n, dim]. */
+  features: Float32Array;
+  labels: Int32Array;
+  dim: number;
+  files: string[];
+}
+
+export interface ExtractResult {
+  views: FeatureSet[];
+  failures: { file: string; reason: string }[];
+}
+
+/** Mirrors an HWC image left to right: shoes face either way in catalogues. */
+export function flipHorizontal(input: Float32Array, height: number, width: number): Float32Array {
+  const out = new Float32Array(input.length);
+  for (let y = 0; y < height; y++) {
+    for (let x = 0; x < width; x++) {
+      const from = (y * width + x) * 3;
+      const to = (y * width + (width - 1 - x)) * 3;
+      out[to] = input[from];
+      out[to + 1] = input[from + 1];
+      out[to + 2] = input[from + 2];
+    }
+  }
+  return out;
+}
+
+async function loadInput(sample: Sample, spec: PreprocessSpec): Promise<Float32Array | ImageError> {
+  try {
+    return await imageToInput(await readFile(sample.file), sample.file, spec);
+  } catch (error) {
+    if (error instanceof ImageError) return error;
+    return new ImageError(sample.file, `cannot read file (${(error as NodeJS.ErrnoException).code ?? (error as Error).message})`, 'unreadable');
+  }
+}
+
+/**
+ * Runs the frozen backbone once per image (and once per flipped copy when `flip`) through ONNX
+ * Runtime. Decoding the next batch overlaps with inference on the current one. Unreadable images
+ * are skipped and reported, never fatal here; the caller decides how many are too many.
+ */
+export async function extractFeatures(
+  session: OnnxSession,
+  samples: Sample[],
+  spec: PreprocessSpec,
+  options: { flip: boolean; batchSize?: number; progress?: (done: number, total: number) => void },
+): Promise<ExtractResult> {
+  const batchSize = options.batchSize ?? 32;
+  const pixels = spec.height * spec.width * 3;
+  const viewCount = options.flip ? 2 : 1;
+  const rows: Float32Array[][] = Array.from({ length: viewCount }, () => []);
+  const kept: Sample[] = [];
+  const failures: ExtractResult['failures'] = [];
+  let dim = 0;
+  const decode = (start: number) => Promise.all(samples.slice(start, start + batchSize).map((s) => loadInput(s, spec)));
+  let pending = decode(0);
+  for (let start = 0; start < samples.length; start += batchSize) {
+    const decoded = await pending;
+    if (start + batchSize < samples.length) pending = decode(start + batchSize);
+    const good: Float32Array[] = [];
+    decoded.forEach((d, i) => {
+      if (d instanceof ImageError) failures.push({ file: d.file, reason: d.reason });
+      else {
+        good.push(d);
+        kept.push(samples[start + i]);
+      }
+    });
+    if (good.length > 0) {
+      for (let view = 0; view < viewCount; view++) {
+        const batch = new Float32Array(good.length * pixels);
+        good.forEach((x, i) => batch.set(view === 0 ? x : flipHorizontal(x, spec.height, spec.width), i * pixels));
+        const out = await session.run(batch, [good.length, spec.height, spec.width, 3]);
+        dim = out.data.length / good.length;
+        for (let i = 0; i < good.length; i++) rows[view].push(out.data.slice(i * dim, (i + 1) * dim));
+      }
+    }
+    options.progress?.(Math.min(start + batchSize, samples.length), samples.length);
+  }
+  const labels = Int32Array.from(kept, (s) => s.label);
+  const files = kept.map((s) => s.file);
+  const views = rows.map((list) => {
+    const features = new Float32Array(list.length * dim);
+    list.forEach((row, i) => features.set(row, i * dim));
+    return { features, labels, dim, files };
+  });
+  return { views, failures };
+}

@@ -1,0 +1,139 @@
+import { readFile, rm } from 'node:fs/promises';
+import path from 'node:path';
+import { buildFeatureModel, loadBaseModel, loadTf, saveTfjsModel } from '../backbone/index.ts';
+import { exportLayersModel, convertModelDir } from '../convert/index.ts';
+import { discoverDataset, stratifiedSplit } from '../data/index.ts';
+import { openSession } from '../infer/index.ts';
+import { defaultPreprocess, MODEL_FILES, SPEC_FORMAT, type ModelSpec } from '../spec/index.ts';
+import { writeJsonAtomic } from '../util/atomic.ts';
+import { assembleClassifier } from './assemble.ts';
+import { cacheKey, readFeatureCache, writeFeatureCache } from './cache.ts';
+import type { EpochStats, TrainEvents } from './events.ts';
+import { extractFeatures, type FeatureSet } from './extract.ts';
+import { trainHead, type HeadState } from './head.ts';
+import { checkTrainOptions, TrainError, type TrainOptions } from './options.ts';
+
+export { defaultTrainOptions, TrainError, type TrainOptions } from './options.ts';
+export type { TrainEvents, EpochStats } from './events.ts';
+export { flipHorizontal } from './extract.ts';
+
+export interface TrainResult {
+  modelDir: string;
+  labels: string[];
+  tfBackend: string;
+  executionProvider: string;
+  bestEpoch: number;
+  valAccuracy?: number;
+  history: EpochStats[];
+  skipped: { file: string; reason: string }[];
+  onnx?: { path: string; maxAbsDiff: number };
+  seconds: { features: number; head: number; export: number; total: number };
+}
+
+async function readCheckpoint(dir: string): Promise<{ key: string; state: HeadState } | undefined> {
+  try {
+    return JSON.parse(await readFile(path.join(dir, MODEL_FILES.checkpoint), 'utf8')) as { key: string; state: HeadState };
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * Trains a classifier on a folder-per-class dataset: the frozen backbone runs once per image in
+ * ONNX Runtime (features cached on disk), the head trains in TF.js with a checkpoint after every
+ * epoch, and the assembled model is saved in TF.js form and exported to ONNX.
+ */
+export async function train(options: TrainOptions, events: TrainEvents = {}): Promise<TrainResult> {
+  const started = Date.now();
+  checkTrainOptions(options);
+  const log = events.log ?? (() => {});
+  const dataset = await discoverDataset(options.data);
+  const { train: trainSamples, val: valSamples } = stratifiedSplit(dataset.samples, options.valSplit, options.seed);
+  log(`dataset ${options.data}: ${dataset.samples.length} images in ${dataset.labels.length} classes (${dataset.labels.join(', ')}); ${trainSamples.length} train, ${valSamples.length} validation`);
+
+  const { tf, backend } = await loadTf();
+  log(`TF.js backend: ${backend}`);
+  const base = await loadBaseModel(tf, options.backbone);
+  const preprocess = defaultPreprocess({ range: options.range, height: base.inputs[0].shape[1] ?? 224, width: base.inputs[0].shape[2] ?? 224 });
+  const config = { classes: dataset.labels.length, dropout: options.dropout, learningRate: options.learningRate, epochs: options.epochs, batchSize: options.batchSize, patience: options.patience, seed: options.seed };
+
+  // Features: from the cache when this exact run was interrupted or repeated, else extracted.
+  const featuresStarted = Date.now();
+  const key = cacheKey({ backbone: options.backbone, layers: options.featureLayers, preprocess, flip: options.flipAugment, train: trainSamples, val: valSamples });
+  const cacheDir = path.join(options.out, MODEL_FILES.featureCache);
+  let sets = await readFeatureCache(cacheDir, key);
+  let executionProvider = 'cache';
+  const skipped: TrainResult['skipped'] = [...dataset.skipped];
+  if (sets) log(`features: reusing ${cacheDir}`);
+  else {
+    const featureModel = buildFeatureModel(tf, base, options.featureLayers);
+    const session = await openSession(exportLayersModel(featureModel), { ep: options.ep, log });
+    executionProvider = session.executionProvider;
+    try {
+      const total = trainSamples.length + valSamples.length;
+      const progress = (offset: number) => (done: number) => events.progress?.('features', offset + done, total);
+      const trainResult = await extractFeatures(session, trainSamples, preprocess, { flip: options.flipAugment, progress: progress(0) });
+      const valResult = await extractFeatures(session, valSamples, preprocess, { flip: false, progress: progress(trainSamples.length) });
+      skipped.push(...trainResult.failures, ...valResult.failures);
+      const bad = trainResult.failures.length + valResult.failures.length;
+      if (bad > options.maxBadFraction * total) {
+        throw new TrainError(`${bad} of ${total} images could not be read (limit ${Math.round(options.maxBadFraction * 100)}%); first: ${skipped[0]?.file}: ${skipped[0]?.reason}`);
+      }
+      if (bad > 0) log(`skipped ${bad} unreadable image(s); first: ${skipped[0]?.file}: ${skipped[0]?.reason}`);
+      sets = { val: valResult.views[0] };
+      trainResult.views.forEach((v, i) => (sets![`train${i}`] = v));
+      await writeFeatureCache(cacheDir, key, sets);
+    } finally {
+      await session.release();
+    }
+  }
+  const featureSeconds = (Date.now() - featuresStarted) / 1000;
+
+  const headStarted = Date.now();
+  const checkpointFile = path.join(options.out, MODEL_FILES.checkpoint);
+  const previous = options.resume ? await readCheckpoint(options.out) : undefined;
+  if (options.resume && previous?.key !== key) log('resume: no matching checkpoint, starting the head from scratch');
+  const trainViews = Object.entries(sets).filter(([name]) => name.startsWith('train')).map(([, set]) => set);
+  const val: FeatureSet | undefined = sets.val.labels.length > 0 ? sets.val : undefined;
+  const { model: head, state, norm } = await trainHead(tf, trainViews, val, config, {
+    epoch: (stats) => events.epoch?.(stats),
+    checkpoint: (s) => writeJsonAtomic(checkpointFile, { key, state: s }),
+    resume: previous?.key === key ? previous.state : undefined,
+  });
+  const headSeconds = (Date.now() - headStarted) / 1000;
+
+  const classifier = assembleClassifier(tf, base, options.featureLayers, head, norm, config);
+  const spec: ModelSpec = {
+    format: SPEC_FORMAT,
+    labels: dataset.labels,
+    preprocess,
+    inputName: 'input',
+    outputName: 'probabilities',
+    backbone: { name: options.backbone, cut: options.featureLayers.join('+') },
+    createdAt: new Date().toISOString(),
+  };
+  await saveTfjsModel(classifier, path.join(options.out, MODEL_FILES.tfjs), { spec });
+  const best = state.history.find((h) => h.epoch === state.bestEpoch);
+
+  const exportStarted = Date.now();
+  let onnx: TrainResult['onnx'];
+  if (options.export) {
+    const converted = await convertModelDir(options.out, { verify: true, verifyFiles: valSamples.slice(0, 4).map((s) => s.file) });
+    onnx = { path: converted.path, maxAbsDiff: converted.verification?.maxAbsDiff ?? NaN };
+  }
+  const result: TrainResult = {
+    modelDir: options.out,
+    labels: dataset.labels,
+    tfBackend: backend,
+    executionProvider,
+    bestEpoch: state.bestEpoch,
+    valAccuracy: best?.valAccuracy,
+    history: state.history,
+    skipped,
+    onnx,
+    seconds: { features: featureSeconds, head: headSeconds, export: (Date.now() - exportStarted) / 1000, total: (Date.now() - started) / 1000 },
+  };
+  await writeJsonAtomic(path.join(options.out, MODEL_FILES.record), { config: options, spec, result });
+  await rm(checkpointFile, { force: true });
+  return result;
+}

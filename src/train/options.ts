@@ -1,0 +1,67 @@
+import { MOBILENET_FEATURES } from '../backbone/index.ts';
+import type { EpChoice } from '../infer/index.ts';
+
+export interface TrainOptions {
+  /** Folder-per-class dataset. */
+  data: string;
+  /** Output model directory. */
+  out: string;
+  /** 'mobilenet' (bundled) or a path to a TF.js LayersModel. */
+  backbone: string;
+  /** Backbone layers whose pooled activations feed the head. */
+  featureLayers: string[];
+  /** Input scaling [min, max] for pixels 0..255. */
+  range: [number, number];
+  epochs: number;
+  batchSize: number;
+  learningRate: number;
+  valSplit: number;
+  seed: number;
+  /** Epochs without a better validation loss before stopping (best weights are restored). */
+  patience: number;
+  /** Extract features of horizontally flipped copies as extra training samples. */
+  flipAugment: boolean;
+  dropout: number;
+  /** Fraction of unreadable training images tolerated (skipped with a count) before failing. */
+  maxBadFraction: number;
+  export: boolean;
+  ep: EpChoice;
+  resume: boolean;
+}
+
+export function defaultTrainOptions(data: string, out: string): TrainOptions {
+  return {
+    data,
+    out,
+    backbone: 'mobilenet',
+    featureLayers: MOBILENET_FEATURES.layers,
+    range: MOBILENET_FEATURES.range,
+    epochs: 40,
+    batchSize: 64,
+    learningRate: 1e-3,
+    valSplit: 0.1,
+    seed: 42,
+    patience: 6,
+    flipAugment: true,
+    dropout: 0.2,
+    maxBadFraction: 0.05,
+    export: true,
+    ep: 'auto',
+    resume: false,
+  };
+}
+
+export class TrainError extends Error {
+  override name = 'TrainError';
+}
+
+export function checkTrainOptions(o: TrainOptions): void {
+  const positiveInt = (key: 'epochs' | 'batchSize') => {
+    if (!Number.isInteger(o[key]) || o[key] < 1) throw new TrainError(`--${key === 'batchSize' ? 'batch-size' : key} should be a positive integer, got ${o[key]}`);
+  };
+  positiveInt('epochs');
+  positiveInt('batchSize');
+  if (!(o.valSplit >= 0 && o.valSplit < 1)) throw new TrainError(`--val-split should be in [0, 1), got ${o.valSplit}`);
+  if (!(o.learningRate > 0)) throw new TrainError(`--learning-rate should be > 0, got ${o.learningRate}`);
+  if (!Number.isInteger(o.seed)) throw new TrainError(`--seed should be an integer, got ${o.seed}`);
+}

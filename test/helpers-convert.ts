@@ -3,6 +3,7 @@ import * as ort from 'onnxruntime-node';
 import type * as tfjs from '@tensorflow/tfjs';
 import { loadTf, type Tf } from '../src/backbone/tf.ts';
 import { exportLayersModel, onnx, type ExportOptions } from '../src/convert/index.ts';
+import type { OnnxProto } from '../src/convert/onnx.ts';
 
 export { ort };
 
@@ -103,6 +104,22 @@ export async function assertParity(
 
 export function decode(bytes: Uint8Array) {
   return onnx.ModelProto.decode(bytes);
+}
+
+export interface GraphPort {
+  name: string;
+  /** Fixed sizes as numbers, symbolic ones (the batch) as their name. */
+  dims: (number | string)[];
+}
+
+/** Names and dims of the graph inputs and outputs. */
+export function graphPorts(bytes: Uint8Array): { inputs: GraphPort[]; outputs: GraphPort[] } {
+  const graph = decode(bytes).graph;
+  const port = (info: OnnxProto.IValueInfoProto): GraphPort => ({
+    name: info.name ?? '',
+    dims: (info.type?.tensorType?.shape?.dim ?? []).map((d) => d.dimParam || Number(d.dimValue)),
+  });
+  return { inputs: (graph?.input ?? []).map(port), outputs: (graph?.output ?? []).map(port) };
 }
 
 /** How many nodes of each op type the exported graph has. */

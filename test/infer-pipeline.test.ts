@@ -82,8 +82,16 @@ describe('writeFileAtomic', () => {
     assert.deepEqual(await readdir(dir), ['predictions, run (1).csv']);
   });
 
-  test('a missing folder is reported against the target', async () => {
-    const target = path.join(dir, 'no-such-folder', 'out.csv');
-    await assert.rejects(writeFileAtomic(target, 'x'), { message: `cannot write ${target}: ENOENT`, code: 'ENOENT' });
+  test('missing folders are created', async () => {
+    const target = path.join(dir, 'new', 'folder', 'out.csv');
+    await writeFileAtomic(target, 'x');
+    assert.equal(await readFile(target, 'utf8'), 'x');
+  });
+
+  test('an unwritable target is reported against the target, not the temporary file', async () => {
+    const blocker = path.join(dir, 'a-file');
+    await writeFile(blocker, '');
+    const target = path.join(blocker, 'out.csv');
+    await assert.rejects(writeFileAtomic(target, 'x'), (e: Error) => e.message.includes(blocker) && !e.message.includes('.tmp'));
   });
 });

@@ -234,6 +234,16 @@ describe('classifyFiles', () => {
     assert.ok(!isFailure(first) && first.topK.length === 1);
   });
 
+  test('an empty list yields nothing; breaking off early is clean', async () => {
+    assert.deepEqual(await collect(classifier.classifyFiles([])), []);
+    const names = ['red one.png', 'green (1).jpg', 'blue, dark.png', 'green-2.webp'].map((n) => files[n]);
+    for await (const result of classifier.classifyFiles(names, { batchSize: 1 })) {
+      assert.ok(!isFailure(result) && result.label === 'red');
+      break;
+    }
+    await assert.rejects(collect(classifier.classifyFiles(names, { batchSize: 0 })), /batchSize should be a positive integer, got 0/);
+  });
+
   test('a batch made only of bad files still yields its errors', async () => {
     const results = await collect(classifier.classifyFiles([files['empty.png'], files['notes.jpg']], { batchSize: 2 }));
     assert.deepEqual(results.map((r) => isFailure(r) && r.error.code), ['empty', 'unsupported']);
@@ -301,7 +311,7 @@ describe('sessions and execution providers', () => {
   });
 
   test('--ep cuda fails with the install hint', { skip: !cudaMissing && 'CUDA is installed here' }, async () => {
-    await assert.rejects(resolveProviders('cuda', node), (error: unknown) => {
+    await assert.rejects(resolveProviders('cuda'), (error: unknown) => {
       assert.ok(error instanceof ProviderError);
       assert.ok(error.message.includes(CUDA_INSTALL_HINT), error.message);
       assert.match(error.message, /^--ep cuda: CUDA is not available \(.*providers_cuda/);
@@ -311,6 +321,7 @@ describe('sessions and execution providers', () => {
   });
 
   test('--ep auto falls back to the CPU and says why in one line', { skip: !cudaMissing && 'CUDA is installed here' }, async () => {
+    assert.deepEqual(await resolveProviders('cpu'), { choice: 'cpu', candidates: ['cpu'] });
     const lines: string[] = [];
     const model = await loadModel(modelDir, { ep: 'auto', log: (line) => lines.push(line) });
     assert.equal(model.executionProvider, 'cpu');

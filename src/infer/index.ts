@@ -6,7 +6,7 @@ export { Classifier, DEFAULT_BATCH_SIZE, DEFAULT_TOP_K, type ClassifyFilesOption
 export { topK, toPrediction, isFailure, type PredictionResult, type Prediction, type PredictionFailure, type LabelScore } from './prediction.ts';
 export { readOnnxMetadata, OnnxFormatError } from './metadata.ts';
 export { openSession, type OpenSessionOptions } from './session.ts';
-export { parseEp, resolveProviders, EP_CHOICES, CUDA_INSTALL_HINT, ProviderError, type EpChoice, type ProviderPlan, type Log } from './providers.ts';
+export { parseEp, resolveProviders, EP_CHOICES, CUDA_INSTALL_HINT, ProviderError, type EpChoice, type ProviderPlan, type ResolveProvidersOptions, type Log } from './providers.ts';
 export {
   registerRuntime,
   registeredRuntimes,
@@ -18,4 +18,4 @@ export {
   type RuntimeSessionOptions,
 } from './runtime.ts';
 export { toCsv, csvField, CSV_HEADER } from './output.ts';
-export { writeFileAtomic } from './atomic.ts';
+export { writeFileAtomic } from '../util/atomic.ts';

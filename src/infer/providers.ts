@@ -1,4 +1,4 @@
-import type { InferenceRuntime } from './runtime.ts';
+import { resolveRuntime, type InferenceRuntime } from './runtime.ts';
 
 // Maps the user's device choice onto ONNX Runtime execution providers, as transformers.js maps
 // its `device` option. Platform-neutral: what a runtime can actually offer is asked of the runtime
@@ -42,13 +42,22 @@ export interface ProviderPlan {
   candidates: string[];
 }
 
+export interface ResolveProvidersOptions {
+  /** The runtime to ask; the highest-priority registered one by default. */
+  runtime?: InferenceRuntime;
+  /** Receives the one line explaining why 'auto' dropped CUDA. */
+  log?: Log;
+}
+
 /**
  * Decides which providers to try for `choice`, asking the runtime which ones cannot work here.
  * 'cuda' fails at once with the install hint when CUDA is missing; 'auto' drops CUDA and says
  * why in one line through `log`; the session creation (openSession) has the last word.
  */
-export async function resolveProviders(choice: EpChoice, runtime: InferenceRuntime, log: Log = () => {}): Promise<ProviderPlan> {
+export async function resolveProviders(choice: EpChoice, options: ResolveProvidersOptions = {}): Promise<ProviderPlan> {
+  const { log = () => {} } = options;
   if (choice === 'cpu') return { choice, candidates: ['cpu'] };
+  const runtime = options.runtime ?? (await resolveRuntime());
   const reason = await runtime.unavailableReason?.('cuda');
   if (reason === undefined) return { choice, candidates: choice === 'auto' ? ['cuda', 'cpu'] : ['cuda'] };
   if (choice === 'cuda') throw new ProviderError('cuda', `CUDA is not available (${reason})`, CUDA_INSTALL_HINT);

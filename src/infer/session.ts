@@ -23,7 +23,7 @@ export async function openSession(model: Uint8Array, options: OpenSessionOptions
     throw new RangeError(`threads should be a positive integer, got ${threads}`);
   }
   const runtime = await resolveRuntime(options.runtimes);
-  const plan = await resolveProviders(ep, runtime, log);
+  const plan = await resolveProviders(ep, { runtime, log });
   const create = (provider: string) =>
     runtime.createSession(model, { executionProviders: [provider], ...(threads !== undefined && { intraOpNumThreads: threads }) });
 

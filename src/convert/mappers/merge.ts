@@ -25,7 +25,6 @@ function variadic(ctx: LayerContext, opType: string): string {
 
 registerMapper('Add', (ctx) => ctx.setOutput(chain(ctx, 'Add')));
 registerMapper('Multiply', (ctx) => ctx.setOutput(chain(ctx, 'Mul')));
-registerMapper('Subtract', (ctx) => ctx.setOutput(chain(ctx, 'Sub')));
 registerMapper('Maximum', (ctx) => ctx.setOutput(variadic(ctx, 'Max')));
 registerMapper('Minimum', (ctx) => ctx.setOutput(variadic(ctx, 'Min')));
 registerMapper('Average', (ctx) => ctx.setOutput(variadic(ctx, 'Mean')));

@@ -1,0 +1,120 @@
+import assert from 'node:assert/strict';
+import { execFile } from 'node:child_process';
+import { copyFile, mkdir, mkdtemp, readFile, writeFile } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import { test } from 'node:test';
+import { fileURLToPath } from 'node:url';
+import { promisify } from 'node:util';
+import { firstFiles, SHOES } from './fixtures/shared-data.ts';
+import { trainedModel } from './fixtures/trained-model.ts';
+
+const BIN = path.resolve(fileURLToPath(import.meta.url), '../../bin/footwear.js');
+
+async function footwear(...args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
+  try {
+    const { stdout, stderr } = await promisify(execFile)(process.execPath, [BIN, ...args], { maxBuffer: 64 << 20 });
+    return { code: 0, stdout, stderr };
+  } catch (error) {
+    const e = error as { code: number; stdout: string; stderr: string };
+    return { code: e.code, stdout: e.stdout, stderr: e.stderr };
+  }
+}
+
+/** Six real photos (two per class) plus a corrupt, an empty and a non-image file. */
+async function mixedFolder(): Promise<{ dir: string; good: { label: string; file: string }[] }> {
+  const dir = await mkdtemp(path.join(os.tmpdir(), 'fw-predict-'));
+  const good = await firstFiles(path.join(SHOES, 'test'), 2);
+  await mkdir(path.join(dir, 'nested'));
+  for (const [i, g] of good.entries()) await copyFile(g.file, path.join(dir, i % 2 ? 'nested' : '', path.basename(g.file)));
+  const jpeg = await readFile(good[0].file);
+  await writeFile(path.join(dir, 'truncated, half.jpg'), jpeg.subarray(0, 200));
+  await writeFile(path.join(dir, 'empty.jpg'), '');
+  await writeFile(path.join(dir, 'notes.png'), 'this is text, not a picture');
+  return { dir, good };
+}
+
+test('predict --csv: every photo predicted, each bad file an error row naming it, exit code 1', async () => {
+  const model = await trainedModel();
+  const { dir, good } = await mixedFolder();
+  const csv = path.join(dir, 'out', 'predictions.csv');
+  const r = await footwear('predict', '--model', model, dir, '--csv', csv);
+  assert.equal(r.code, 1, r.stderr);
+  assert.match(r.stderr, /6 predicted, 3 failed/);
+  const rows = (await readFile(csv, 'utf8')).trim().split('\r\n');
+  assert.equal(rows[0], 'file,label,score,error');
+  assert.equal(rows.length, 1 + 9);
+  const errorRows = rows.filter((row) => /,,,|,,(empty|undecodable|unsupported)/.test(row) || /(empty|undecodable|unsupported):/.test(row));
+  assert.equal(errorRows.length, 3);
+  assert.ok(rows.some((row) => row.startsWith(`"${path.join(dir, 'truncated, half.jpg')}"`)), 'a name with a comma is quoted');
+  const predicted = rows.slice(1).filter((row) => /,(Boot|Sandal|Shoe),/.test(row));
+  assert.equal(predicted.length, good.length);
+});
+
+test('predict --json: results in order with labels, scores and top-k; exit 0 when all succeed', async () => {
+  const model = await trainedModel();
+  const files = (await firstFiles(path.join(SHOES, 'test'), 2)).map((g) => g.file);
+  const r = await footwear('predict', '--model', path.join(model, 'model.onnx'), ...files, '--json', '--top-k', '2', '--ep', 'cpu');
+  assert.equal(r.code, 0, r.stderr);
+  const out = JSON.parse(r.stdout) as { executionProvider: string; results: { file: string; label: string; score: number; topK: { label: string; score: number }[] }[] };
+  assert.equal(out.executionProvider, 'cpu');
+  assert.deepEqual(out.results.map((x) => x.file), files);
+  for (const x of out.results) {
+    assert.equal(x.topK.length, 2);
+    assert.equal(x.topK[0].label, x.label);
+    assert.ok(x.topK[0].score >= x.topK[1].score && x.score > 0.33 && x.score <= 1);
+  }
+});
+
+test('eval --json reports accuracy, confusion and per-class metrics that agree with each other', async () => {
+  const model = await trainedModel();
+  const r = await footwear('eval', '--model', model, '--data', path.join(SHOES, 'test'), '--json');
+  assert.equal(r.code, 0, r.stderr);
+  const report = JSON.parse(r.stdout) as { accuracy: number; n: number; labels: string[]; confusion: number[][]; perClass: { support: number; recall: number }[] };
+  assert.equal(report.n, 1800);
+  assert.deepEqual(report.labels, ['Boot', 'Sandal', 'Shoe']);
+  const diagonal = report.confusion.reduce((a, row, i) => a + row[i], 0);
+  assert.equal(report.accuracy, diagonal / 1800);
+  assert.deepEqual(report.perClass.map((c) => c.support), [600, 600, 600]);
+  // 40 photos per class train this small model; it must still be far above chance (1/3)
+  assert.ok(report.accuracy > 0.8, `accuracy ${report.accuracy}`);
+});
+
+test('--ep with an unknown value fails listing the valid ones', async () => {
+  const model = await trainedModel();
+  const r = await footwear('predict', '--model', model, 'x.jpg', '--ep', 'gpu');
+  assert.equal(r.code, 1);
+  assert.match(r.stderr, /unknown execution provider "gpu"; expected one of auto\|cpu\|cuda/);
+});
+
+test('train on a one-class folder stops with a clear message and no stack trace', async () => {
+  const root = await mkdtemp(path.join(os.tmpdir(), 'fw-one-'));
+  await mkdir(path.join(root, 'Boot'));
+  const [first] = await firstFiles(path.join(SHOES, 'test'), 1);
+  await copyFile(first.file, path.join(root, 'Boot', 'a.jpg'));
+  const r = await footwear('train', '--data', root, '--out', path.join(root, 'model'));
+  assert.equal(r.code, 1);
+  assert.match(r.stderr, /^footwear: .*found 1 class folder\(s\) \(Boot\); a classifier needs at least 2/m);
+  assert.doesNotMatch(r.stderr, /\n\s+at /);
+});
+
+test('predict with a file that is not a model names the file and the reason', async () => {
+  const dir = await mkdtemp(path.join(os.tmpdir(), 'fw-badmodel-'));
+  await writeFile(path.join(dir, 'model.onnx'), 'not a model');
+  const r = await footwear('predict', '--model', dir, 'x.jpg');
+  assert.equal(r.code, 1);
+  assert.match(r.stderr, /^footwear: .*model\.onnx/m);
+  assert.doesNotMatch(r.stderr, /\n\s+at /);
+});
+
+test('doctor --json lists versions, the TF.js backend and the execution providers', async () => {
+  const r = await footwear('doctor', '--json');
+  assert.equal(r.code, 0, r.stderr);
+  const d = JSON.parse(r.stdout) as { packages: Record<string, string | null>; tfjs: { backend: string }; onnxruntime: { providers: Record<string, string> }; hints: string[] };
+  assert.match(d.packages['onnxruntime-node'] ?? '', /^\d+\.\d+\.\d+$/);
+  assert.match(d.packages['@tensorflow/tfjs'] ?? '', /^\d+\.\d+\.\d+$/);
+  assert.ok(['wasm', 'cpu', 'tfjs-node', 'tfjs-node-gpu'].includes(d.tfjs.backend));
+  assert.equal(d.onnxruntime.providers.cpu, 'available');
+  assert.ok('cuda' in d.onnxruntime.providers);
+  if (d.onnxruntime.providers.cuda !== 'available') assert.ok(d.hints.some((h) => h.includes('ONNXRUNTIME_NODE_INSTALL=cuda12')));
+});

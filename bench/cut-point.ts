@@ -1,21 +1,27 @@
 // Chooses the backbone cut point and input scaling by measurement: pooled features of several
 // MobileNetV2 layers are extracted once through ONNX Runtime, then a softmax head (the trainer's
-// own) is fitted per layer and per combination, and scored on a held-out test folder.
-// Usage: node --import tsx bench/cut-point.ts [dataRoot] [perClassLimit]
+// own) is fitted per layer and per combination, and scored on a validation split of the
+// training folder: choices are never tuned on the test folder.
+// Usage: node --import tsx bench/cut-point.ts [trainDir] [perClassLimit] [ranges, e.g. '0,1;-1,1']
 import { buildFeatureModel, loadBaseModel, loadTf } from '../src/backbone/index.ts';
 import { exportLayersModel } from '../src/convert/index.ts';
-import { discoverDataset, seededRandom, shuffle, type Sample } from '../src/data/index.ts';
+import { discoverDataset, seededRandom, shuffle, stratifiedSplit, type Sample } from '../src/data/index.ts';
 import { computeMetrics } from '../src/eval/index.ts';
 import { openSession } from '../src/infer/index.ts';
 import { defaultPreprocess } from '../src/spec/index.ts';
 import { extractFeatures, type FeatureSet } from '../src/train/extract.ts';
 import { trainHead } from '../src/train/head.ts';
 
-const root = process.argv[2] ?? '../shared/data/shoe-sandal-boot';
+const root = process.argv[2] ?? '../shared/data/shoe-sandal-boot/train';
 const limit = Number(process.argv[3] ?? Infinity);
 const ranges: [number, number][] = (process.argv[4] ?? '0,1;-1,1').split(';').map((r) => r.split(',').map(Number) as [number, number]);
-const LAYERS = ['block_12_add', 'block_13_expand_relu', 'block_14_add', 'block_15_add', 'block_16_project_BN', 'out_relu'];
-const COMBOS = [...LAYERS.map((l) => [l]), ['block_13_expand_relu', 'out_relu'], ['block_13_expand_relu', 'block_15_add', 'out_relu'], LAYERS];
+const LAYERS = (process.env.LAYERS ?? 'block_11_expand_relu,block_12_expand_relu,block_13_expand_relu,block_14_expand_relu,block_15_expand_relu,block_16_expand_relu,out_relu').split(',');
+const COMBOS = [
+  ...LAYERS.map((l) => [l]),
+  ...(process.env.COMBOS ?? 'block_13_expand_relu+block_14_expand_relu;block_12_expand_relu+block_13_expand_relu+block_14_expand_relu;block_13_expand_relu+out_relu')
+    .split(';')
+    .map((c) => c.split('+')),
+];
 
 function take(samples: Sample[], classes: number): Sample[] {
   if (!Number.isFinite(limit)) return samples;
@@ -42,11 +48,12 @@ const { tf, backend } = await loadTf();
 const base = await loadBaseModel(tf, 'mobilenet');
 const widths = LAYERS.map((l) => base.getLayer(l).outputShape[3] as number);
 const offsets = widths.map((_, i) => widths.slice(0, i).reduce((a, b) => a + b, 0));
-const trainSet = await discoverDataset(`${root}/train`);
-const testSet = await discoverDataset(`${root}/test`);
-const trainSamples = take(trainSet.samples, trainSet.labels.length);
-const testSamples = take(testSet.samples, testSet.labels.length);
-console.log(`# ${root}: ${trainSamples.length} train, ${testSamples.length} test; TF.js ${backend}`);
+const trainSet = await discoverDataset(root);
+const split = stratifiedSplit(take(trainSet.samples, trainSet.labels.length), 0.2, 42);
+const trainSamples = split.train;
+const testSamples = split.val;
+const testSet = trainSet;
+console.log(`# ${root}: ${trainSamples.length} train, ${testSamples.length} validation; TF.js ${backend}`);
 const session = await openSession(exportLayersModel(buildFeatureModel(tf, base, LAYERS)), { ep: 'cpu' });
 for (const range of ranges) {
   const spec = defaultPreprocess({ range });
@@ -63,7 +70,7 @@ for (const range of ranges) {
     const xs = test.features.map((v, i) => (v - norm.mean[i % train.dim]) / norm.std[i % train.dim]);
     const pred = tf.tidy(() => (model.predict(tf.tensor2d(xs, [test.labels.length, test.dim])) as import('@tensorflow/tfjs').Tensor).argMax(1).dataSync());
     const m = computeMetrics(testSet.labels, [...test.labels], [...pred]);
-    console.log(`range [${range}] ${picks.map((p) => LAYERS[p]).join('+')} (${train.dim}-d): test accuracy ${(m.accuracy * 100).toFixed(2)}%`);
+    console.log(`range [${range}] ${picks.map((p) => LAYERS[p]).join('+')} (${train.dim}-d): validation accuracy ${(m.accuracy * 100).toFixed(2)}%`);
   }
 }
 await session.release();

@@ -20,7 +20,7 @@ export interface ExportOptions {
 
 const MIN_OPSET = 13;
 const MAX_OPSET = 18;
-/** IR version 8 (ONNX 1.10+) is what onnxruntime expects for these opsets. */
+/** IR version 8 (ONNX 1.10 to 1.13) is the IR those opsets shipped with; onnxruntime reads it. */
 const IR_VERSION = 8;
 
 /** Class names with a mapper; every other layer class makes export fail up front. */
@@ -131,7 +131,8 @@ function layerContext(
 function readWeights(layer: tfjs.layers.Layer): Map<string, WeightValue> {
   const result = new Map<string, WeightValue>();
   for (const variable of layer.weights) {
-    const key = variable.originalName.slice(variable.originalName.lastIndexOf('/') + 1);
+    // Models converted from Python Keras may keep TF's ':0' output suffix on weight names.
+    const key = variable.originalName.slice(variable.originalName.lastIndexOf('/') + 1).replace(/:\d+$/, '');
     // A copy: BatchNorm folding rescales kernels in place and must not touch the live model.
     const data = new Float32Array(variable.read().dataSync());
     result.set(key, { data, shape: variable.shape.map((d) => d as number) });

@@ -1,0 +1,76 @@
+// Quantisation arithmetic: val_fp32 = scale * (val_quantized - zero_point), as in ONNX
+// QuantizeLinear/DequantizeLinear. Scales are rounded to float32 first because that is what the
+// file stores, so zero points and int32 biases agree with what ONNX Runtime computes.
+
+/** Per-tensor uint8 activation parameters. */
+export interface ActivationParams {
+  scale: number;
+  zeroPoint: number;
+}
+
+export interface Range {
+  min: number;
+  max: number;
+}
+
+const INT32_MAX = 2 ** 31 - 1;
+/** Symmetric int8 weights use [-127, 127], so -w and w quantise to opposite values. */
+const WEIGHT_QMAX = 127;
+
+/**
+ * Asymmetric uint8 parameters covering `range` widened to include 0: zero must be exact because
+ * padding and ReLU produce exact zeros, and a folded ReLU relies on 0 mapping to zero_point.
+ */
+export function activationParams(range: Range): ActivationParams {
+  const min = Math.min(0, range.min);
+  const max = Math.max(0, range.max);
+  const scale = Math.fround(max > min ? (max - min) / 255 : 1);
+  const zeroPoint = Math.min(255, Math.max(0, Math.round(-min / scale)));
+  return { scale, zeroPoint };
+}
+
+/** Channel count and the stride between one channel's consecutive blocks, for `axis` of `dims`. */
+function channelLayout(dims: readonly number[], axis: number): { channels: number; inner: number } {
+  return { channels: dims[axis], inner: dims.slice(axis + 1).reduce((a, b) => a * b, 1) };
+}
+
+/** Per-channel symmetric scales: each channel's largest |w| maps to 127. */
+export function weightScales(weight: Float32Array, dims: readonly number[], axis: number): Float32Array {
+  const { channels, inner } = channelLayout(dims, axis);
+  const absMax = new Float32Array(channels);
+  for (let i = 0; i < weight.length; i++) {
+    const c = Math.floor(i / inner) % channels;
+    absMax[c] = Math.max(absMax[c], Math.abs(weight[i]));
+  }
+  // An all-zero channel quantises to zeros under any scale; 1 keeps the division finite.
+  return absMax.map((m) => Math.fround(m > 0 ? m / WEIGHT_QMAX : 1));
+}
+
+/**
+ * Raises weight scales where an int32 bias would overflow (bias / (input scale x weight scale)
+ * beyond int32), which happens only for channels with near-zero weights and a real bias.
+ */
+export function fitScalesToBias(scales: Float32Array, bias: Float32Array, inputScale: number): Float32Array {
+  return scales.map((s, c) => {
+    const needed = Math.abs(bias[c]) / (inputScale * INT32_MAX);
+    return s >= needed ? s : Math.fround(needed * 1.01);
+  });
+}
+
+export function quantizeWeight(weight: Float32Array, dims: readonly number[], axis: number, scales: Float32Array): Int8Array {
+  const { channels, inner } = channelLayout(dims, axis);
+  const out = new Int8Array(weight.length);
+  for (let i = 0; i < weight.length; i++) {
+    const q = Math.round(weight[i] / scales[Math.floor(i / inner) % channels]);
+    out[i] = Math.max(-WEIGHT_QMAX, Math.min(WEIGHT_QMAX, q));
+  }
+  return out;
+}
+
+/** int32 bias with per-channel scale input scale x weight scale, as QLinearConv/QGemm add it. */
+export function quantizeBias(bias: Float32Array, inputScale: number, scales: Float32Array): { data: Int32Array; scales: Float32Array } {
+  const biasScales = scales.map((s) => Math.fround(inputScale * s));
+  const data = new Int32Array(bias.length);
+  for (let c = 0; c < bias.length; c++) data[c] = Math.max(-INT32_MAX, Math.min(INT32_MAX, Math.round(bias[c] / biasScales[c])));
+  return { data, scales: biasScales };
+}

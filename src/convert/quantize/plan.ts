@@ -1,0 +1,143 @@
+import { DataType } from './tensors.ts';
+import { attribute, type GraphIndex, type Node, type Use } from './graph-index.ts';
+
+/** A weight initializer quantised per output channel for one Conv/Gemm/MatMul node. */
+export interface WeightPlan {
+  node: Node;
+  /** Channel axis of the weight: Conv's OIHW axis 0, the N axis of a Gemm/MatMul [K, N] weight. */
+  axis: number;
+  /** Input slot of a bias that can become int32 (scale = input scale x weight scale). */
+  biasSlot?: number;
+}
+
+/**
+ * Where QuantizeLinear/DequantizeLinear go. The layout follows what ONNX Runtime's CPU provider
+ * fuses (its QDQ selectors): DQ on every input and Q on the output of a Conv, Add or pool turns
+ * the group into QLinearConv, QLinearAdd, ...; a Gemm/MatMul whose output feeds float ops
+ * (Softmax) keeps a float output and still runs on integer kernels.
+ */
+export interface QdqPlan {
+  /**
+   * Activation tensors to quantise, each with the uses that read it dequantized. Each gets one
+   * QuantizeLinear right after its producer (or at the graph start) and one DequantizeLinear per use.
+   */
+  activations: Map<string, Use[]>;
+  /** Outputs of data-movement ops, which must reuse their input's parameters for ORT to drop the pair. */
+  aliases: Map<string, string>;
+  /** Clip/Relu nodes dropped, by the node whose output they clipped: the uint8 range clips instead. */
+  folds: Map<Node, Node>;
+  weights: WeightPlan[];
+}
+
+/** Ops whose integer form ORT runs when their inputs are dequantized and their output quantized. */
+const ELEMENTWISE = new Set(['Add', 'GlobalAveragePool', 'AveragePool', 'Concat']);
+/** Ops that only move values: ORT drops the DQ -> op -> Q around them when both share parameters. */
+const MOVEMENT = new Set(['Transpose', 'Flatten', 'Reshape', 'Squeeze', 'Unsqueeze', 'MaxPool']);
+
+/** The channel axis of a node's weight initializer, or undefined when the node is not quantised. */
+function weightAxis(index: GraphIndex, node: Node): number | undefined {
+  const [x, w] = node.input ?? [];
+  const weight = w ? index.initializers.get(w) : undefined;
+  if (!weight || index.isInitializer(x) || weight.dataType !== DataType.FLOAT) return undefined;
+  const rank = weight.dims?.length ?? 0;
+  if (node.opType === 'Conv') return rank >= 3 ? 0 : undefined;
+  if (node.opType === 'Gemm') return rank === 2 && attribute(node, 'transA') !== 1 ? (attribute(node, 'transB') === 1 ? 0 : 1) : undefined;
+  if (node.opType === 'MatMul') return rank === 2 ? 1 : undefined;
+  return undefined;
+}
+
+/** Bias slot that can be stored as int32: a 1-D initializer of one value per output channel. */
+function biasSlot(index: GraphIndex, node: Node, axis: number): number | undefined {
+  const bias = node.input?.[2] ? index.initializers.get(node.input[2]) : undefined;
+  if (!bias || bias.dataType !== DataType.FLOAT || bias.dims?.length !== 1) return undefined;
+  const channels = Number(index.initializers.get(node.input?.[1] ?? '')?.dims?.[axis]);
+  if (Number(bias.dims[0]) !== channels) return undefined;
+  // QGemm adds an int32 bias scaled like the product, which only holds for alpha = beta = 1.
+  if (node.opType === 'Gemm' && ((attribute(node, 'alpha') ?? 1) !== 1 || (attribute(node, 'beta') ?? 1) !== 1)) return undefined;
+  return node.opType === 'Conv' || node.opType === 'Gemm' ? 2 : undefined;
+}
+
+/**
+ * Clip/Relu whose clipping a uint8 range reproduces: the range always includes 0 and lies within
+ * the activation's measured output, so Q's saturation clips exactly where the node would.
+ */
+function isFoldableActivation(index: GraphIndex, node: Node): boolean {
+  if (node.opType === 'Relu') return true;
+  if (node.opType !== 'Clip') return false;
+  const bound = (slot: number, name: string, fallback: number): number => {
+    const fromInput = index.floatInitializer(node.input?.[slot] || undefined);
+    if (fromInput) return fromInput[0];
+    const fromAttribute = attribute(node, name);
+    return typeof fromAttribute === 'number' ? fromAttribute : fallback;
+  };
+  // A Clip bound fed by a computed tensor is not known here, so that Clip stays.
+  for (const slot of [1, 2]) if (node.input?.[slot] && !index.isInitializer(node.input[slot])) return false;
+  return bound(1, 'min', -Infinity) <= 0 && bound(2, 'max', Infinity) >= 0;
+}
+
+/**
+ * Decides the QDQ layout in one backwards pass: a node is quantised only if every reader of its
+ * output reads it quantised, so no integer kernel ever hands a float op a tensor it must
+ * re-quantise, and a Q never has a float sibling (which would stop ORT fusing the producer).
+ */
+export function planQdq(index: GraphIndex): QdqPlan {
+  const slots = new Map<Node, Set<number>>();
+  const aliases = new Map<string, string>();
+  const folds = new Map<Node, Node>();
+  const weights: WeightPlan[] = [];
+
+  const readQuantized = (tensor: string): boolean => {
+    const uses = index.usesOf(tensor);
+    return !index.graphOutputs.has(tensor) && uses.length > 0 && uses.every((u) => slots.get(u.node)?.has(u.slot));
+  };
+  /**
+   * A quantised producer whose only reader is a Clip/Relu read quantised drops that activation:
+   * the producer then writes the activation's output and Q's saturation does the clipping.
+   * (An output read quantised needs nothing more: its readers' slots already list it.)
+   */
+  const foldActivation = (node: Node): void => {
+    const out = node.output?.[0] ?? '';
+    const uses = index.usesOf(out);
+    const next = uses.length === 1 && !index.graphOutputs.has(out) ? uses[0].node : undefined;
+    if (next && uses[0].slot === 0 && isFoldableActivation(index, next) && readQuantized(next.output?.[0] ?? '')) folds.set(next, node);
+  };
+
+  for (const node of [...index.nodes].reverse()) {
+    const op = node.opType ?? '';
+    const inputs = node.input ?? [];
+    const out = node.output?.[0] ?? '';
+    const axis = weightAxis(index, node);
+    if (axis !== undefined) {
+      slots.set(node, new Set([0]));
+      weights.push({ node, axis, biasSlot: biasSlot(index, node, axis) });
+      foldActivation(node);
+    } else if (ELEMENTWISE.has(op) && node.output?.length === 1 && inputs.every((i) => i && !index.isInitializer(i)) && readQuantized(out)) {
+      slots.set(node, new Set(inputs.map((_, slot) => slot)));
+      foldActivation(node);
+    } else if (MOVEMENT.has(op) && node.output?.length === 1 && !index.isInitializer(inputs[0]) && readQuantized(out)) {
+      slots.set(node, new Set([0]));
+      aliases.set(out, inputs[0]);
+    }
+  }
+
+  const activations = new Map<string, Use[]>();
+  for (const [node, nodeSlots] of slots) {
+    for (const slot of nodeSlots) {
+      const tensor = node.input?.[slot] ?? '';
+      activations.set(tensor, [...(activations.get(tensor) ?? []), { node, slot }]);
+    }
+  }
+  return { activations, aliases, folds, weights: weights.reverse() };
+}
+
+/** The tensor whose measured range sets `tensor`'s parameters (itself unless it is an alias). */
+export function rangeSource(plan: QdqPlan, tensor: string): string {
+  let source = tensor;
+  while (plan.aliases.has(source)) source = plan.aliases.get(source) as string;
+  return source;
+}
+
+/** Every tensor whose value range calibration has to measure for `plan`. */
+export function tensorsToCalibrate(plan: QdqPlan): string[] {
+  return [...new Set([...plan.activations.keys()].map((t) => rangeSource(plan, t)))];
+}

@@ -1,0 +1,149 @@
+import { onnx, type OnnxProto } from '../onnx.ts';
+import type { GraphIndex, Node } from './graph-index.ts';
+import { activationParams, fitScalesToBias, quantizeBias, quantizeWeight, weightScales, type ActivationParams, type Range } from './params.ts';
+import { rangeSource, type QdqPlan, type WeightPlan } from './plan.ts';
+import { dimsOf, floatTensor, int32Tensor, int8Tensor, readFloats, uint8Tensor } from './tensors.ts';
+
+export interface QdqSummary {
+  activations: number;
+  weights: number;
+  biases: number;
+  foldedActivations: number;
+}
+
+/** Names derived from existing ones, kept unique across the graph as ONNX requires. */
+class Names {
+  private readonly taken = new Set<string>();
+
+  constructor(graph: OnnxProto.IGraphProto) {
+    for (const n of graph.node ?? []) [...(n.input ?? []), ...(n.output ?? []), n.name ?? ''].forEach((x) => this.taken.add(x));
+    for (const t of graph.initializer ?? []) this.taken.add(t.name ?? '');
+    for (const v of [...(graph.input ?? []), ...(graph.output ?? [])]) this.taken.add(v.name ?? '');
+  }
+
+  unique(base: string): string {
+    let name = base;
+    for (let i = 1; this.taken.has(name); i++) name = `${base}_${i}`;
+    this.taken.add(name);
+    return name;
+  }
+}
+
+function axisAttribute(axis: number): OnnxProto.IAttributeProto {
+  return { name: 'axis', type: onnx.AttributeProto.AttributeType.INT, i: axis };
+}
+
+/**
+ * Rewrites `graph` in place into QDQ form following `plan`: a QuantizeLinear (uint8, per-tensor,
+ * from the measured range) after each planned activation and a DequantizeLinear before each use;
+ * int8 per-channel weights and int32 biases behind DequantizeLinear; folded Clip/Relu removed.
+ * Nodes stay in topological order: each DQ right before its reader, each Q right after its writer.
+ */
+export function applyQdq(graph: OnnxProto.IGraphProto, index: GraphIndex, plan: QdqPlan, ranges: Map<string, Range>): QdqSummary {
+  const names = new Names(graph);
+  const initializers: OnnxProto.ITensorProto[] = [...(graph.initializer ?? [])];
+  const before = new Map<Node, Node[]>();
+  /** The QuantizeLinear of each planned activation, emitted right after the tensor's writer. */
+  const after = new Map<string, Node[]>();
+  const summary: QdqSummary = { activations: 0, weights: 0, biases: 0, foldedActivations: plan.folds.size };
+  const addInitializer = (tensor: OnnxProto.ITensorProto): string => {
+    initializers.push(tensor);
+    return tensor.name as string;
+  };
+  const insertBefore = (node: Node, added: Node): void => {
+    before.set(node, [...(before.get(node) ?? []), added]);
+  };
+
+  // Activations: parameters per range source, so aliases share the very same initializers.
+  const params = new Map<string, ActivationParams & { scaleName: string; zeroPointName: string }>();
+  const paramsOf = (tensor: string) => {
+    const source = rangeSource(plan, tensor);
+    let p = params.get(source);
+    if (!p) {
+      const range = ranges.get(source);
+      if (!range || !(range.min <= range.max)) throw new Error(`internal: calibration measured no range for "${source}"`);
+      const { scale, zeroPoint } = activationParams(range);
+      const scaleName = addInitializer(floatTensor(names.unique(`${source}/scale`), [scale], []));
+      const zeroPointName = addInitializer(uint8Tensor(names.unique(`${source}/zero_point`), [zeroPoint], []));
+      p = { scale, zeroPoint, scaleName, zeroPointName };
+      params.set(source, p);
+    }
+    return p;
+  };
+  // Weights first: a bias's scale needs its node's input parameters, looked up by the input's
+  // original name before the activation pass below renames that input to its DQ output.
+  for (const weight of plan.weights) {
+    const added = quantizeWeights(weight, index, paramsOf((weight.node.input as string[])[0]), names, addInitializer);
+    for (const n of added.nodes) insertBefore(weight.node, n);
+    summary.weights++;
+    if (added.bias) summary.biases++;
+  }
+
+  for (const [tensor, uses] of plan.activations) {
+    const p = paramsOf(tensor);
+    const quantized = names.unique(`${tensor}/quantized`);
+    after.set(tensor, [{ name: names.unique(`${tensor}/QuantizeLinear`), opType: 'QuantizeLinear', input: [tensor, p.scaleName, p.zeroPointName], output: [quantized] }]);
+    // One DQ per use: ORT fuses a node group only when its DQ nodes feed nothing else.
+    for (const use of uses) {
+      const dequantized = names.unique(`${tensor}/dequantized`);
+      insertBefore(use.node, { name: names.unique(`${tensor}/DequantizeLinear`), opType: 'DequantizeLinear', input: [quantized, p.scaleName, p.zeroPointName], output: [dequantized] });
+      (use.node.input as string[])[use.slot] = dequantized;
+    }
+    summary.activations++;
+  }
+
+  // Folded activations: the producer writes the Clip/Relu output directly.
+  for (const [activation, producer] of plan.folds) (producer.output as string[])[0] = (activation.output as string[])[0];
+
+  const nodes: Node[] = [];
+  const emitQ = (tensor: string) => nodes.push(...(after.get(tensor) ?? []));
+  for (const tensor of after.keys()) if (index.graphInputs.has(tensor)) emitQ(tensor);
+  for (const node of index.nodes) {
+    if (plan.folds.has(node)) continue;
+    nodes.push(...(before.get(node) ?? []), node);
+    for (const out of node.output ?? []) emitQ(out);
+  }
+  graph.node = nodes;
+  const read = new Set(nodes.flatMap((n) => n.input ?? []));
+  graph.initializer = initializers.filter((t) => read.has(t.name ?? ''));
+  return summary;
+}
+
+/** DequantizeLinear nodes feeding one node its int8 weight and (when planned) int32 bias. */
+function quantizeWeights(
+  plan: WeightPlan,
+  index: GraphIndex,
+  input: ActivationParams,
+  names: Names,
+  addInitializer: (t: OnnxProto.ITensorProto) => string,
+): { nodes: Node[]; bias: boolean } {
+  const node = plan.node;
+  const inputs = node.input as string[];
+  const weightName = inputs[1];
+  const weightInit = index.initializers.get(weightName) as OnnxProto.ITensorProto;
+  const dims = dimsOf(weightInit);
+  const values = readFloats(weightInit);
+  const bias = plan.biasSlot !== undefined ? index.floatInitializer(inputs[plan.biasSlot]) : undefined;
+  let scales = weightScales(values, dims, plan.axis);
+  if (bias) scales = fitScalesToBias(scales, bias, input.scale);
+
+  const channels = [dims[plan.axis]];
+  const base = `${node.name}/${weightName}`;
+  const q = addInitializer(int8Tensor(names.unique(`${weightName}/int8`), quantizeWeight(values, dims, plan.axis, scales), dims));
+  const s = addInitializer(floatTensor(names.unique(`${weightName}/scale`), scales, channels));
+  const z = addInitializer(int8Tensor(names.unique(`${weightName}/zero_point`), new Int8Array(channels[0]), channels));
+  const w = names.unique(`${weightName}/dequantized`);
+  const nodes: Node[] = [{ name: names.unique(`${base}/DequantizeLinear`), opType: 'DequantizeLinear', input: [q, s, z], output: [w], attribute: [axisAttribute(plan.axis)] }];
+  inputs[1] = w;
+  if (bias && plan.biasSlot !== undefined) {
+    const biasName = inputs[plan.biasSlot];
+    const qb = quantizeBias(bias, input.scale, scales);
+    const bq = addInitializer(int32Tensor(names.unique(`${biasName}/int32`), qb.data, [qb.data.length]));
+    const bs = addInitializer(floatTensor(names.unique(`${biasName}/scale`), qb.scales, [qb.scales.length]));
+    const b = names.unique(`${biasName}/dequantized`);
+    // No zero point: it defaults to 0 of the int32 type, which is what a bias uses.
+    nodes.push({ name: names.unique(`${node.name}/${biasName}/DequantizeLinear`), opType: 'DequantizeLinear', input: [bq, bs], output: [b], attribute: [axisAttribute(0)] });
+    inputs[plan.biasSlot] = b;
+  }
+  return { nodes, bias: bias !== undefined };
+}

@@ -1,0 +1,60 @@
+import multipart from '@fastify/multipart';
+import Fastify, { type FastifyInstance } from 'fastify';
+import type { ServeContext } from './context.ts';
+import { HttpError, toHttpError } from './http-error.ts';
+import { batchRoute } from './routes/batch.ts';
+import { IMAGE_TYPES, unsupportedType } from './media.ts';
+import { classifyRoute } from './routes/classify.ts';
+import { probeRoutes } from './routes/probes.ts';
+import { webRoutes } from './routes/web.ts';
+
+// The HTTP surface: Fastify with only the body parsers this API takes, one JSON error shape,
+// per-route metrics, and Connection: close on every answer once draining has begun.
+
+export async function buildApp(context: ServeContext): Promise<FastifyInstance> {
+  const { options, metrics } = context;
+  const app = Fastify({
+    logger: false,
+    bodyLimit: options.maxBodyBytes,
+    // While closing, Fastify would answer 503 in its own body shape; the context answers instead.
+    return503OnClosing: false,
+  });
+
+  // JSON and text parsers would let a text/plain body reach the image route; refuse them at parse.
+  app.removeAllContentTypeParsers();
+  app.addContentTypeParser(IMAGE_TYPES, { parseAs: 'buffer' }, (_request, body, done) => done(null, body));
+  await app.register(multipart);
+
+  app.addHook('onSend', async (_request, reply, payload) => {
+    if (context.draining) reply.header('connection', 'close');
+    return payload;
+  });
+  app.addHook('onResponse', async (request, reply) => {
+    // The route pattern, never the raw URL: one label value per route keeps the series bounded.
+    const route = request.routeOptions.url ?? 'unmatched';
+    metrics.requests.inc({ route, method: request.method, status: reply.statusCode });
+    metrics.latency.observe({ route }, reply.elapsedTime / 1000);
+  });
+
+  app.setErrorHandler(async (thrown, request, reply) => {
+    const mapped = toHttpError(thrown);
+    // Fastify's own 415 does not say what would have been accepted.
+    const error = mapped.code === 'unsupported-media-type' && !(thrown instanceof HttpError) ? unsupportedType(request.headers['content-type']) : mapped;
+    // The client sees a generic message for a bug; the operator gets the stack.
+    if (error.status >= 500 && error.status !== 503) {
+      const detail = error.code === 'internal' && thrown instanceof Error ? (thrown.stack ?? thrown.message) : error.message;
+      options.log(`${request.method} ${request.url}: ${error.status} ${detail}`);
+    }
+    metrics.errors.inc({ kind: error.code });
+    return reply.code(error.status).headers(error.headers).send({ error: { code: error.code, message: error.message } });
+  });
+  app.setNotFoundHandler(async (request) => {
+    throw new HttpError(404, 'not-found', `no route for ${request.method} ${request.url.split('?')[0]}`);
+  });
+
+  classifyRoute(app, context);
+  batchRoute(app, context);
+  probeRoutes(app, context);
+  if (options.web) await webRoutes(app, options.web);
+  return app;
+}

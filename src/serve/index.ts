@@ -1,0 +1,4 @@
+// `footwear serve`: an HTTP inference server with dynamic batching over worker threads.
+export { startServer, type RunningServer } from './server.ts';
+export { SERVE_DEFAULTS, type ServeOptions } from './options.ts';
+export { IMAGE_TYPES } from './media.ts';

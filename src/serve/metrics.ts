@@ -1,0 +1,69 @@
+import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+
+// Prometheus metrics, on a registry of this server's own: several servers in one process (tests)
+// must not share counters, and prom-client's global registry refuses a second metric of a name.
+
+export interface ServerMetrics {
+  registry: Registry;
+  requests: Counter<'route' | 'method' | 'status'>;
+  errors: Counter<'kind'>;
+  latency: Histogram<'route'>;
+  batchSize: Histogram;
+  inference: Histogram;
+}
+
+export interface MetricSources {
+  queueDepth: () => number;
+  batchesWaiting: () => number;
+  busyWorkers: () => number;
+}
+
+export function createMetrics(sources: MetricSources, maxBatch: number): ServerMetrics {
+  const registry = new Registry();
+  collectDefaultMetrics({ register: registry, prefix: 'footwear_' });
+  const registers = [registry];
+  const sizes = [1, 2, 4, 8, 16, 32, 64, 128, 256].filter((b) => b < maxBatch);
+  new Gauge({
+    name: 'footwear_queue_depth',
+    help: 'Images accepted and not yet handed to an inference worker (decoding or waiting for a batch)',
+    registers,
+    collect() {
+      this.set(sources.queueDepth());
+    },
+  });
+  new Gauge({
+    name: 'footwear_batcher_waiting',
+    help: 'Decoded images waiting in the batcher for a free worker',
+    registers,
+    collect() {
+      this.set(sources.batchesWaiting());
+    },
+  });
+  new Gauge({
+    name: 'footwear_workers_busy',
+    help: 'Inference workers running a batch',
+    registers,
+    collect() {
+      this.set(sources.busyWorkers());
+    },
+  });
+  return {
+    registry,
+    requests: new Counter({ name: 'footwear_http_requests_total', help: 'HTTP requests answered, by route, method and status', labelNames: ['route', 'method', 'status'], registers }),
+    errors: new Counter({ name: 'footwear_errors_total', help: 'Errors answered (per request, or per file of a batch upload), by kind', labelNames: ['kind'], registers }),
+    latency: new Histogram({
+      name: 'footwear_http_request_duration_seconds',
+      help: 'Time from request received to response sent, by route',
+      labelNames: ['route'],
+      buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10],
+      registers,
+    }),
+    batchSize: new Histogram({ name: 'footwear_batch_size', help: 'Images per inference batch', buckets: [...sizes, maxBatch], registers }),
+    inference: new Histogram({
+      name: 'footwear_inference_duration_seconds',
+      help: 'Time an inference worker took for one batch, including the transfer to and from it',
+      buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5],
+      registers,
+    }),
+  };
+}

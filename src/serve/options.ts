@@ -1,0 +1,79 @@
+import os from 'node:os';
+import { DEFAULT_MAX_PIXELS } from '../data/index.ts';
+import type { EpChoice, Log } from '../infer/index.ts';
+
+export interface ServeOptions {
+  /** Model folder (holding model.onnx) or the .onnx file itself. */
+  model: string;
+  /** Interface to listen on (default 127.0.0.1: nothing outside this machine can connect). */
+  host?: string;
+  /** TCP port; 0 picks a free one (default 8080). */
+  port?: number;
+  ep?: EpChoice;
+  /** ONNX Runtime intra-op threads per worker (default: the cores shared out among workers). */
+  threads?: number;
+  /** Inference worker threads, each with its own session (default 1). */
+  workers?: number;
+  /** Images per ONNX Runtime run (default 16). */
+  maxBatch?: number;
+  /** How long the first waiting image may wait for others to join its batch (default 5 ms). */
+  maxDelayMs?: number;
+  /** Largest accepted image upload, and largest file in a batch upload (default 10 MiB). */
+  maxBodyBytes?: number;
+  /** Images admitted but not yet handed to a worker; beyond this, 429 (default 256). */
+  maxQueue?: number;
+  /** Largest width x height decoded; bigger images get 422 (default data's DEFAULT_MAX_PIXELS). */
+  maxPixels?: number;
+  /** Folder served at / (the web demo); nothing is served there when unset. */
+  web?: string;
+  /** How long close() waits for in-flight requests before cutting connections (default 30 s). */
+  drainTimeoutMs?: number;
+  /** Called with the listening URL before the model is loaded, while /readyz still says 503. */
+  onListening?: (url: string) => void;
+  /** Receives operational lines: provider fallbacks, worker crashes, internal errors. */
+  log?: Log;
+}
+
+export type ResolvedOptions = Required<Omit<ServeOptions, 'threads' | 'web' | 'onListening'>> & Pick<ServeOptions, 'threads' | 'web' | 'onListening'>;
+
+export const SERVE_DEFAULTS = {
+  host: '127.0.0.1',
+  port: 8080,
+  ep: 'auto',
+  workers: 1,
+  maxBatch: 16,
+  maxDelayMs: 5,
+  maxBodyBytes: 10 * 1024 * 1024,
+  maxQueue: 256,
+  maxPixels: DEFAULT_MAX_PIXELS,
+  drainTimeoutMs: 30_000,
+} as const;
+
+function integer(value: number, name: string, min: number): number {
+  if (!Number.isInteger(value) || value < min) throw new RangeError(`${name} should be an integer >= ${min}, got ${value}`);
+  return value;
+}
+
+export function resolveOptions(options: ServeOptions): ResolvedOptions {
+  const d = SERVE_DEFAULTS;
+  const workers = integer(options.workers ?? d.workers, 'workers', 1);
+  // Sessions in several workers would each claim every core and fight over them.
+  const threads = options.threads ?? (workers > 1 ? Math.max(1, Math.floor(os.availableParallelism() / workers)) : undefined);
+  return {
+    model: options.model,
+    host: options.host ?? d.host,
+    port: integer(options.port ?? d.port, 'port', 0),
+    ep: options.ep ?? d.ep,
+    threads: threads === undefined ? undefined : integer(threads, 'threads', 1),
+    workers,
+    maxBatch: integer(options.maxBatch ?? d.maxBatch, 'max-batch', 1),
+    maxDelayMs: integer(options.maxDelayMs ?? d.maxDelayMs, 'max-delay-ms', 0),
+    maxBodyBytes: integer(options.maxBodyBytes ?? d.maxBodyBytes, 'max-body-bytes', 1),
+    maxQueue: integer(options.maxQueue ?? d.maxQueue, 'max-queue', 1),
+    maxPixels: integer(options.maxPixels ?? d.maxPixels, 'max-pixels', 1),
+    web: options.web,
+    drainTimeoutMs: integer(options.drainTimeoutMs ?? d.drainTimeoutMs, 'drain-timeout-ms', 0),
+    onListening: options.onListening,
+    log: options.log ?? (() => {}),
+  };
+}

@@ -1,0 +1,51 @@
+import { toPrediction, type Prediction, type PredictionFailure } from '../infer/index.ts';
+import { prepareImage } from '../infer/prepare.ts';
+import type { ModelSpec } from '../spec/index.ts';
+import type { Admission } from './admission.ts';
+import type { Batcher } from './batcher.ts';
+import { HttpError, queueFull } from './http-error.ts';
+
+// One upload's way through the server: a place in the queue, decoding on libuv's thread pool
+// (sharp), then a seat in the next batch. Shared by the single and the batch endpoints.
+
+export interface PipelineParts {
+  admission: Admission;
+  batcher: Batcher;
+  spec: ModelSpec;
+  maxPixels: number;
+}
+
+export class Pipeline {
+  constructor(private readonly parts: PipelineParts) {}
+
+  get labels(): readonly string[] {
+    return this.parts.spec.labels;
+  }
+
+  /** `requested` clamped to the label count; 400 for anything but a positive integer. */
+  topK(requested: unknown, fallback: number): number {
+    if (requested === undefined || requested === '') return Math.min(fallback, this.labels.length);
+    const k = Number(requested);
+    if (!Number.isInteger(k) || k < 1) throw new HttpError(400, 'bad-request', `top_k should be a positive integer, got ${JSON.stringify(requested)}`);
+    return Math.min(k, this.labels.length);
+  }
+
+  /**
+   * Classifies one encoded image. A bad image resolves to a failure naming why; a full queue
+   * throws 429 before any decoding is spent on it; a failed inference rejects.
+   */
+  async classify(image: Buffer, name: string, k: number): Promise<Prediction | PredictionFailure> {
+    const ticket = this.parts.admission.tryEnter();
+    if (!ticket) throw queueFull();
+    try {
+      const prepared = await prepareImage(image, name, this.parts.spec.preprocess, this.parts.maxPixels);
+      if ('error' in prepared) return prepared;
+      const probs = await this.parts.batcher.submit(prepared.input, ticket.release).catch((error: Error) => {
+        throw error instanceof HttpError ? error : new HttpError(500, 'inference-failed', error.message);
+      });
+      return toPrediction(name, probs, this.labels, k);
+    } finally {
+      ticket.release();
+    }
+  }
+}

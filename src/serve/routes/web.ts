@@ -1,0 +1,93 @@
+import { createReadStream } from 'node:fs';
+import { realpath, stat } from 'node:fs/promises';
+import path from 'node:path';
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import { HttpError } from '../http-error.ts';
+
+// Serves the web demo folder at /. The demo runs ONNX Runtime Web with wasm threads, which need
+// SharedArrayBuffer, which browsers grant only to cross-origin-isolated pages: hence COOP/COEP.
+
+const ISOLATION_HEADERS = {
+  'cross-origin-opener-policy': 'same-origin',
+  'cross-origin-embedder-policy': 'require-corp',
+  'cross-origin-resource-policy': 'same-origin',
+  'x-content-type-options': 'nosniff',
+};
+
+const CONTENT_TYPES: Record<string, string> = {
+  '.html': 'text/html; charset=utf-8',
+  '.htm': 'text/html; charset=utf-8',
+  '.js': 'text/javascript; charset=utf-8',
+  '.mjs': 'text/javascript; charset=utf-8',
+  '.css': 'text/css; charset=utf-8',
+  '.json': 'application/json; charset=utf-8',
+  '.map': 'application/json; charset=utf-8',
+  '.wasm': 'application/wasm',
+  '.onnx': 'application/octet-stream',
+  '.txt': 'text/plain; charset=utf-8',
+  '.svg': 'image/svg+xml',
+  '.png': 'image/png',
+  '.jpg': 'image/jpeg',
+  '.jpeg': 'image/jpeg',
+  '.gif': 'image/gif',
+  '.webp': 'image/webp',
+  '.avif': 'image/avif',
+  '.ico': 'image/x-icon',
+  '.woff2': 'font/woff2',
+  '.woff': 'font/woff',
+  '.webmanifest': 'application/manifest+json',
+};
+
+export function contentTypeFor(file: string): string {
+  return CONTENT_TYPES[path.extname(file).toLowerCase()] ?? 'application/octet-stream';
+}
+
+const notFound = (what: string) => new HttpError(404, 'not-found', `no such file: ${what}`);
+
+function inside(root: string, target: string): boolean {
+  return target === root || target.startsWith(root + path.sep);
+}
+
+/** The file a URL path names under `root`, or undefined; never anything outside `root`, links included. */
+async function resolveFile(root: string, urlPath: string): Promise<{ file: string; size: number } | undefined> {
+  let relative: string;
+  try {
+    relative = decodeURIComponent(urlPath);
+  } catch {
+    return undefined;
+  }
+  if (relative.includes('\0')) return undefined;
+  // Normalising against '/' folds every '..' away before the path meets the file system.
+  let file = path.join(root, path.posix.normalize(`/${relative}`));
+  try {
+    let info = await stat(file);
+    if (info.isDirectory()) {
+      file = path.join(file, 'index.html');
+      info = await stat(file);
+    }
+    if (!info.isFile() || !inside(root, await realpath(file))) return undefined;
+    return { file, size: info.size };
+  } catch {
+    return undefined;
+  }
+}
+
+export async function webRoutes(app: FastifyInstance, folder: string): Promise<void> {
+  const root = await realpath(folder).catch(() => {
+    throw new Error(`--web ${folder}: no such folder`);
+  });
+  if (!(await stat(root)).isDirectory()) throw new Error(`--web ${folder}: not a folder`);
+
+  const serve = async (urlPath: string, reply: FastifyReply) => {
+    reply.headers(ISOLATION_HEADERS);
+    const found = await resolveFile(root, urlPath);
+    if (!found) throw notFound(urlPath);
+    // Revalidate every time: the demo is rebuilt in place and a stale .wasm beside fresh JS breaks it.
+    reply.headers({ 'content-type': contentTypeFor(found.file), 'content-length': String(found.size), 'cache-control': 'no-cache' });
+    return reply.send(createReadStream(found.file));
+  };
+  // The raw URL, decoded once here: the router's already-decoded parameter would be decoded twice.
+  const handler = (request: FastifyRequest, reply: FastifyReply) => serve(request.url.split('?')[0], reply);
+  app.get('/', handler);
+  app.get('/*', handler);
+}

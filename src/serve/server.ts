@@ -1,0 +1,106 @@
+import type { AddressInfo } from 'node:net';
+import { Admission } from './admission.ts';
+import { buildApp } from './app.ts';
+import { Batcher, type BatchRunner } from './batcher.ts';
+import { ServeContext, modelName } from './context.ts';
+import { shuttingDown } from './http-error.ts';
+import { createMetrics } from './metrics.ts';
+import { resolveOptions, type ServeOptions } from './options.ts';
+import { Pipeline } from './pipeline.ts';
+import { WorkerPool } from './worker-pool.ts';
+
+export interface RunningServer {
+  /** Base URL, e.g. http://127.0.0.1:8080 (the real port when 0 was asked for). */
+  url: string;
+  /**
+   * Graceful shutdown: new requests get 503 (or find the port closed), requests already
+   * accepted are answered, then the workers stop. Calling it again returns the same promise.
+   */
+  close(): Promise<void>;
+}
+
+function urlOf(address: AddressInfo | string | null): string {
+  if (!address || typeof address === 'string') throw new Error(`unexpected listening address ${String(address)}`);
+  const host = address.family === 'IPv6' ? `[${address.address}]` : address.address;
+  return `http://${host}:${address.port}`;
+}
+
+/**
+ * Starts the inference server. It listens first, so /healthz answers and /readyz says 503 while
+ * the workers load the model; the promise resolves once they are warm and /readyz says 200, and
+ * rejects (with the server closed again) when the model cannot be loaded.
+ */
+export async function startServer(serveOptions: ServeOptions): Promise<RunningServer> {
+  const options = resolveOptions(serveOptions);
+  const admission = new Admission(options.maxQueue);
+  // Metrics exist before the workers do (they are scraped while the model loads).
+  const parts: { pool?: WorkerPool; batcher?: Batcher } = {};
+  const metrics = createMetrics(
+    {
+      queueDepth: () => admission.depth,
+      batchesWaiting: () => parts.batcher?.waiting ?? 0,
+      busyWorkers: () => (parts.pool ? parts.pool.live - parts.pool.idle : 0),
+    },
+    options.maxBatch,
+  );
+  const context = new ServeContext(options, metrics);
+  const app = await buildApp(context);
+  await app.listen({ host: options.host, port: options.port });
+  const url = urlOf(app.server.address());
+  options.onListening?.(url);
+
+  let workers: WorkerPool;
+  try {
+    workers = await WorkerPool.start({ model: options.model, ep: options.ep, threads: options.threads, warmupBatch: options.maxBatch }, options.workers, options.log);
+  } catch (error) {
+    await app.close();
+    throw error;
+  }
+  parts.pool = workers;
+  const { spec, executionProvider, modelPath } = workers.info;
+  const runner: BatchRunner = {
+    get idle() {
+      return workers.idle;
+    },
+    async run(inputs, count) {
+      const done = metrics.inference.startTimer();
+      try {
+        return await workers.run(inputs, count);
+      } finally {
+        done();
+      }
+    },
+  };
+  const { height, width } = spec.preprocess;
+  const images = new Batcher(runner, {
+    maxBatch: options.maxBatch,
+    maxDelayMs: options.maxDelayMs,
+    inputSize: height * width * 3,
+    classes: spec.labels.length,
+    onBatch: (size) => metrics.batchSize.observe(size),
+  });
+  parts.batcher = images;
+  workers.onIdle = () => images.pump();
+  context.model = {
+    name: modelName(modelPath),
+    spec,
+    executionProvider,
+    pipeline: new Pipeline({ admission, batcher: images, spec, maxPixels: options.maxPixels }),
+    liveWorkers: () => workers.live,
+  };
+
+  const shutdown = async () => {
+    context.draining = true;
+    // A client that holds a request open forever must not hold the process with it.
+    const deadline = setTimeout(() => app.server.closeAllConnections(), options.drainTimeoutMs);
+    try {
+      await app.close();
+    } finally {
+      clearTimeout(deadline);
+      images.close(shuttingDown());
+      await workers.close();
+    }
+  };
+  let closing: Promise<void> | undefined;
+  return { url, close: () => (closing ??= shutdown()) };
+}

@@ -1,0 +1,34 @@
+import type { EpChoice } from '../infer/index.ts';
+import type { ModelSpec } from '../spec/index.ts';
+
+// Messages between the server thread and its inference workers. Batches travel as one
+// Float32Array whose buffer is transferred, not copied, in each direction.
+
+export interface WorkerInit {
+  model: string;
+  ep: EpChoice;
+  threads?: number;
+  /** Blank images run once after loading, so the first real full batch pays no allocation. */
+  warmupBatch: number;
+}
+
+export interface ModelInfo {
+  spec: ModelSpec;
+  executionProvider: string;
+  modelPath: string;
+}
+
+/** Server -> worker: `count` images laid end to end in `inputs`. */
+export interface BatchRequest {
+  id: number;
+  inputs: Float32Array;
+  count: number;
+}
+
+/** Worker -> server. */
+export type WorkerMessage =
+  | { type: 'ready'; info: ModelInfo }
+  | { type: 'failed'; name: string; message: string }
+  | { type: 'log'; line: string }
+  | { type: 'result'; id: number; probs: Float32Array }
+  | { type: 'error'; id: number; message: string };

@@ -1,0 +1,55 @@
+import assert from 'node:assert/strict';
+import { existsSync } from 'node:fs';
+import { mkdtemp, readFile } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import { test } from 'node:test';
+import { loadModel } from '../src/infer/index.ts';
+import { defaultTrainOptions, train, type EpochStats } from '../src/train/index.ts';
+import { SHOES, subsetDataset } from './fixtures/shared-data.ts';
+import { trainedModel } from './fixtures/trained-model.ts';
+
+test('the trained model directory describes itself: ONNX with spec metadata, TF.js copy, training record', async () => {
+  const dir = await trainedModel();
+  const record = JSON.parse(await readFile(path.join(dir, 'training.json'), 'utf8')) as {
+    spec: { labels: string[]; preprocess: { height: number } };
+    result: { history: EpochStats[]; bestEpoch: number; onnx: { maxAbsDiff: number }; tfBackend: string };
+  };
+  assert.deepEqual(record.spec.labels, ['Boot', 'Sandal', 'Shoe']);
+  assert.ok(record.result.history.length >= record.result.bestEpoch && record.result.bestEpoch >= 1);
+  assert.ok(record.result.onnx.maxAbsDiff <= 1e-4, `ONNX vs TF.js ${record.result.onnx.maxAbsDiff}`);
+  assert.ok(existsSync(path.join(dir, 'tfjs', 'model.json')) && existsSync(path.join(dir, 'tfjs', 'weights.bin')));
+  assert.ok(!existsSync(path.join(dir, 'checkpoint.json')), 'a finished run leaves no checkpoint');
+  const classifier = await loadModel(path.join(dir, 'model.onnx'));
+  assert.deepEqual(classifier.labels, ['Boot', 'Sandal', 'Shoe']);
+  assert.equal(classifier.spec.preprocess.height, record.spec.preprocess.height);
+});
+
+test('early stopping restores the best epoch, and a run interrupted mid-way resumes to the same end', async () => {
+  const data = await subsetDataset(path.join(SHOES, 'train'), 20, 'shoes-train');
+  const base = { ...defaultTrainOptions(data, ''), epochs: 12, patience: 3, flipAugment: false, export: false, learningRate: 3e-3 };
+
+  const fullDir = await mkdtemp(path.join(os.tmpdir(), 'fw-full-'));
+  const full = await train({ ...base, out: fullDir });
+  const best = full.history.reduce((a, b) => ((b.valLoss ?? Infinity) < (a.valLoss ?? Infinity) ? b : a));
+  assert.equal(full.bestEpoch, best.epoch, 'the epoch with the lowest validation loss is the one kept');
+  assert.equal(full.valAccuracy, best.valAccuracy);
+  if (full.history.length < base.epochs) assert.equal(full.history.length, full.bestEpoch + base.patience, 'stops after `patience` epochs without improvement');
+
+  // Interrupt after epoch 2 as a crash would (the checkpoint of epoch 2 is on disk), then resume.
+  const dir = await mkdtemp(path.join(os.tmpdir(), 'fw-resume-'));
+  await assert.rejects(
+    train({ ...base, out: dir }, {
+      epoch: (s) => {
+        if (s.epoch === 3) throw new Error('simulated crash');
+      },
+    }),
+    /simulated crash/,
+  );
+  const checkpoint = JSON.parse(await readFile(path.join(dir, 'checkpoint.json'), 'utf8')) as { state: { epoch: number } };
+  assert.equal(checkpoint.state.epoch, 2, 'the last completed epoch was checkpointed');
+  const resumed = await train({ ...base, out: dir, resume: true });
+  assert.deepEqual(resumed.history.slice(0, 2).map((h) => h.loss), full.history.slice(0, 2).map((h) => h.loss), 'the first epochs come from the checkpoint');
+  assert.ok(resumed.history.length >= 3 && resumed.history[2].epoch === 3, 'training continued at epoch 3');
+  assert.ok(Math.abs((resumed.valAccuracy ?? 0) - (full.valAccuracy ?? 0)) <= 0.1, `resumed ${resumed.valAccuracy} vs uninterrupted ${full.valAccuracy}`);
+});

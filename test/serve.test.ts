@@ -39,8 +39,8 @@ before(async () => {
   photos = await Promise.all(files.map(async (f) => ({ ...f, bytes: new Uint8Array(await readFile(f.file)) })));
 });
 
-function postImage(url: string, body: Uint8Array<ArrayBuffer> | string, type = 'image/jpeg'): Promise<Response> {
-  return fetch(url, { method: 'POST', body, headers: { 'content-type': type } });
+function postImage(url: string, body: Uint8Array<ArrayBuffer> | string, type = 'image/jpeg', signal?: AbortSignal): Promise<Response> {
+  return fetch(url, { method: 'POST', body, headers: { 'content-type': type }, signal });
 }
 
 async function errorOf(response: Response): Promise<ErrorBody['error']> {
@@ -296,6 +296,27 @@ describe('footwear serve under load and shutdown', () => {
     for (const r of answered) assertRanked((await r.json()) as ClassifyBody, ['Boot', 'Sandal', 'Shoe'], 3);
     await closed;
     await assert.rejects(postImage(`${server.url}/v1/classify`, photos[0].bytes), 'the port is closed after close()');
+  });
+
+  test('close() while a batch runs for clients that already left finishes cleanly', async () => {
+    const server = await startServer({ model: modelDir, port: 0, maxBatch: 16, maxDelayMs: 50 });
+    const gone = new AbortController();
+    const requests = Array.from({ length: 16 }, (_, i) =>
+      postImage(`${server.url}/v1/classify`, photos[i % photos.length].bytes, 'image/jpeg', gone.signal).then(
+        (r) => r,
+        () => undefined,
+      ),
+    );
+    // Wait (a bounded number of polls, asserting nothing about time) until a worker is busy.
+    for (let i = 0; i < 500; i++) {
+      const metrics = await (await fetch(`${server.url}/metrics`)).text();
+      if (/^footwear_workers_busy 1$/m.test(metrics)) break;
+      await new Promise((resolve) => setTimeout(resolve, 5));
+    }
+    gone.abort();
+    // Ending a worker inside ONNX Runtime's run would abort this whole test process.
+    await server.close();
+    for (const response of await Promise.all(requests)) if (response) assert.equal(response.status, 200);
   });
 
   test('a model that cannot be loaded rejects startServer and frees the port', async () => {

@@ -1,10 +1,11 @@
 import assert from 'node:assert/strict';
+import { existsSync } from 'node:fs';
 import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import type { Browser } from 'playwright-core';
-import { classifyInPage, launchChromium, openDemo, type PageResult } from '../bench/web-harness.ts';
+import { CHROMIUM, classifyInPage, launchChromium, openDemo, type PageResult } from '../bench/web-harness.ts';
 import { isFailure, loadModel, readOnnxMetadata, type Prediction } from '../src/infer/index.ts';
 import { buildWebSite, SITE_MANIFEST, WebBuildError, type BuiltSite } from '../src/web/build.ts';
 import { OnnxMetadataError, readModelMetadata } from '../src/web/onnx-metadata.ts';
@@ -50,7 +51,10 @@ function assertSamePredictions(page: PageResult[], node: Prediction[]): void {
   });
 }
 
-describe('web page', () => {
+// Chromium comes from the OS (apt-get install chromium), never from a Playwright download.
+const noBrowser = !existsSync(CHROMIUM) && `no Chromium at ${CHROMIUM}: apt-get install chromium, or set CHROMIUM_PATH`;
+
+describe('web page', { skip: noBrowser }, () => {
   let model: string;
   let work: string;
   let site: BuiltSite;

@@ -1,5 +1,5 @@
 import multipart from '@fastify/multipart';
-import Fastify, { type FastifyInstance } from 'fastify';
+import Fastify, { type FastifyInstance, type FastifyReply } from 'fastify';
 import type { ServeContext } from './context.ts';
 import { HttpError, toHttpError } from './http-error.ts';
 import { batchRoute } from './routes/batch.ts';
@@ -11,6 +11,8 @@ import { webRoutes } from './routes/web.ts';
 // The HTTP surface: Fastify with only the body parsers this API takes, one JSON error shape,
 // per-route metrics, and Connection: close on every answer once draining has begun.
 
+const errorBody = (error: HttpError) => ({ error: { code: error.code, message: error.message } });
+
 export async function buildApp(context: ServeContext): Promise<FastifyInstance> {
   const { options, metrics } = context;
   const app = Fastify({
@@ -18,6 +20,12 @@ export async function buildApp(context: ServeContext): Promise<FastifyInstance> 
     bodyLimit: options.maxBodyBytes,
     // While closing, Fastify would answer 503 in its own body shape; the context answers instead.
     return503OnClosing: false,
+    // A URL the router cannot even decode gets the same JSON error shape as everything else.
+    frameworkErrors: (error, _request, reply) => {
+      metrics.errors.inc({ kind: 'bad-request' });
+      // Fastify types this reply for a route schema that cannot exist yet, hence the widening.
+      void (reply as unknown as FastifyReply).code(400).send(errorBody(new HttpError(400, 'bad-request', error.message)));
+    },
   });
 
   // JSON and text parsers would let a text/plain body reach the image route; refuse them at parse.
@@ -46,7 +54,7 @@ export async function buildApp(context: ServeContext): Promise<FastifyInstance> 
       options.log(`${request.method} ${request.url}: ${error.status} ${detail}`);
     }
     metrics.errors.inc({ kind: error.code });
-    return reply.code(error.status).headers(error.headers).send({ error: { code: error.code, message: error.message } });
+    return reply.code(error.status).headers(error.headers).send(errorBody(error));
   });
   app.setNotFoundHandler(async (request) => {
     throw new HttpError(404, 'not-found', `no route for ${request.method} ${request.url.split('?')[0]}`);

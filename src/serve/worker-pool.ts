@@ -1,6 +1,7 @@
+import { once } from 'node:events';
 import { Worker } from 'node:worker_threads';
 import type { Log } from '../infer/index.ts';
-import type { BatchRequest, ModelInfo, WorkerInit, WorkerMessage } from './worker-protocol.ts';
+import type { BatchRequest, ModelInfo, ServerMessage, WorkerInit, WorkerMessage } from './worker-protocol.ts';
 
 // Inference worker threads, each holding one model session and running one batch at a time. A
 // worker that dies fails only its own batch and is replaced, so the server outlives it.
@@ -10,6 +11,9 @@ const WORKER_URL = new URL('./worker.ts', import.meta.url).href;
 // `footwear` binary registers tsx through its API, which worker threads do not inherit; so each
 // worker registers it itself before importing its module.
 const BOOTSTRAP = `import(${JSON.stringify(import.meta.resolve('tsx/esm/api'))}).then((tsx) => { tsx.register(); return import(${JSON.stringify(WORKER_URL)}); });`;
+
+/** Longest wait for a worker to finish its batch and leave; a batch takes well under a second. */
+const CLOSE_TIMEOUT_MS = 30_000;
 
 interface Job {
   id: number;
@@ -80,14 +84,28 @@ export class WorkerPool {
     if (!slot) return Promise.reject(new Error('no idle inference worker'));
     return new Promise((resolve, reject) => {
       slot.job = { id: this.nextId++, resolve, reject };
-      const request: BatchRequest = { id: slot.job.id, inputs, count };
+      const request: BatchRequest = { type: 'batch', id: slot.job.id, inputs, count };
       slot.worker.postMessage(request, [inputs.buffer as ArrayBuffer]);
     });
   }
 
+  /**
+   * Stops every worker once its batch in hand is done. terminate() is only the fallback for a
+   * worker that does not leave in time: ending a thread inside ONNX Runtime's `run` aborts the
+   * whole process.
+   */
   async close(): Promise<void> {
     this.closing = true;
-    await Promise.all([...this.slots].map((slot) => slot.worker.terminate()));
+    await Promise.all(
+      [...this.slots].map(async ({ worker }) => {
+        const exited = once(worker, 'exit');
+        const message: ServerMessage = { type: 'close' };
+        worker.postMessage(message);
+        const timer = setTimeout(() => void worker.terminate(), CLOSE_TIMEOUT_MS);
+        await exited;
+        clearTimeout(timer);
+      }),
+    );
     this.slots.clear();
   }
 

@@ -20,10 +20,14 @@ export interface ModelInfo {
 
 /** Server -> worker: `count` images laid end to end in `inputs`. */
 export interface BatchRequest {
+  type: 'batch';
   id: number;
   inputs: Float32Array;
   count: number;
 }
+
+/** Server -> worker: finish the batch in hand, release the session, and exit. */
+export type ServerMessage = BatchRequest | { type: 'close' };
 
 /** Worker -> server. */
 export type WorkerMessage =

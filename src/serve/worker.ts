@@ -1,6 +1,6 @@
 import { parentPort, workerData } from 'node:worker_threads';
 import { loadModel, type Classifier } from '../infer/index.ts';
-import type { BatchRequest, WorkerInit, WorkerMessage } from './worker-protocol.ts';
+import type { BatchRequest, ServerMessage, WorkerInit, WorkerMessage } from './worker-protocol.ts';
 
 // Inference worker thread: one ONNX Runtime session, one batch at a time. Keeping `run` off the
 // server thread leaves its event loop free to parse requests and answer probes while a batch runs.
@@ -40,5 +40,20 @@ async function runBatch(classifier: Classifier, { id, inputs, count }: BatchRequ
 }
 
 const classifier = await start();
-if (classifier) port.on('message', (request: BatchRequest) => void runBatch(classifier, request));
-else port.close();
+if (classifier) {
+  let running: Promise<void> = Promise.resolve();
+  port.on('message', (message: ServerMessage) => {
+    if (message.type === 'batch') {
+      running = runBatch(classifier, message);
+      return;
+    }
+    // Ending the thread while ONNX Runtime is inside `run` aborts the whole process, so the
+    // batch in hand finishes and the session is released before the port closes.
+    void running
+      .then(() => classifier.release())
+      .catch(() => {})
+      .finally(() => port.close());
+  });
+} else {
+  port.close();
+}

@@ -9,43 +9,49 @@ export interface CalibrationData {
   shape: readonly number[];
 }
 
-/** Samples per run: enough to amortise a run, few enough that every activation fits in memory. */
-const BATCH = 8;
+/** Samples per run: enough to amortise a run, few enough that one batch's activations fit in memory. */
+const BATCH = 16;
 
 /**
- * Runs the float model on the calibration samples with every tensor in `tensors` exposed as an
- * extra graph output, and returns each one's observed [min, max]. ONNX Runtime does the work
- * (its Python calibrators are not reachable from Node), so ranges are those of the real kernels.
+ * Runs the float model on the calibration samples and returns the [min, max] each tensor in
+ * `tensors` reaches. ReduceMin/ReduceMax nodes appended to a copy of the graph do the measuring
+ * inside ONNX Runtime, so only two scalars per tensor cross into JavaScript instead of every
+ * activation (megabytes per image), and the ranges are those of the real kernels.
  */
 export async function measureRanges(model: OnnxProto.IModelProto, tensors: readonly string[], data: CalibrationData): Promise<Map<string, Range>> {
   if (data.inputs.length === 0) throw new RangeError('calibration needs at least one sample');
   const probe = onnx.ModelProto.decode(onnx.ModelProto.encode(model).finish());
   const graph = probe.graph as OnnxProto.GraphProto;
   const inputName = graph.input.find((i) => !graph.initializer.some((t) => t.name === i.name))?.name ?? '';
-  const outputs = new Set(graph.output.map((o) => o.name));
-  const fetched = tensors.filter((t) => t !== inputName);
-  for (const t of fetched) if (!outputs.has(t)) graph.output.push(onnx.ValueInfoProto.create(valueInfoOfType(t, DataType.FLOAT)));
+  const taken = new Set([...graph.node.flatMap((n) => n.output), ...graph.input.map((i) => i.name)]);
+  const probes = tensors.map((tensor) => {
+    const [min, max] = ['min', 'max'].map((kind) => {
+      let name = `${tensor}/calibration_${kind}`;
+      while (taken.has(name)) name += '_';
+      taken.add(name);
+      // No axes: reduce over everything, batch included; keepdims 0 makes it a scalar.
+      graph.node.push(onnx.NodeProto.create({ opType: kind === 'min' ? 'ReduceMin' : 'ReduceMax', input: [tensor], output: [name], attribute: [{ name: 'keepdims', type: onnx.AttributeProto.AttributeType.INT, i: 0 }] }));
+      graph.output.push(onnx.ValueInfoProto.create(valueInfoOfType(name, DataType.FLOAT)));
+      return name;
+    });
+    return { tensor, min, max };
+  });
 
   const ranges = new Map<string, Range>(tensors.map((t) => [t, { min: Infinity, max: -Infinity }]));
-  const observe = (tensor: string, values: Float32Array): void => {
-    const range = ranges.get(tensor) as Range;
-    for (let i = 0; i < values.length; i++) {
-      const v = values[i];
-      if (v < range.min) range.min = v;
-      if (v > range.max) range.max = v;
-    }
-  };
-
   const session = await ort.InferenceSession.create(onnx.ModelProto.encode(probe).finish(), { executionProviders: ['cpu'] });
   try {
     const size = data.shape.reduce((a, b) => a * b, 1);
+    const fetches = probes.flatMap((p) => [p.min, p.max]);
     for (let start = 0; start < data.inputs.length; start += BATCH) {
       const batch = data.inputs.slice(start, start + BATCH);
       const feed = new Float32Array(batch.length * size);
       batch.forEach((sample, i) => feed.set(sample, i * size));
-      if (ranges.has(inputName)) observe(inputName, feed);
-      const results = await session.run({ [inputName]: new ort.Tensor('float32', feed, [batch.length, ...data.shape]) }, fetched);
-      for (const t of fetched) observe(t, results[t].data as Float32Array);
+      const results = await session.run({ [inputName]: new ort.Tensor('float32', feed, [batch.length, ...data.shape]) }, fetches);
+      for (const p of probes) {
+        const range = ranges.get(p.tensor) as Range;
+        range.min = Math.min(range.min, (results[p.min].data as Float32Array)[0]);
+        range.max = Math.max(range.max, (results[p.max].data as Float32Array)[0]);
+      }
     }
   } finally {
     await session.release();

@@ -64,7 +64,7 @@ export function applyQdq(graph: OnnxProto.IGraphProto, index: GraphIndex, plan: 
       if (!range || !(range.min <= range.max)) throw new Error(`internal: calibration measured no range for "${source}"`);
       const { scale, zeroPoint } = activationParams(range);
       const scaleName = addInitializer(floatTensor(names.unique(`${source}/scale`), [scale], []));
-      const zeroPointName = addInitializer(uint8Tensor(names.unique(`${source}/zero_point`), [zeroPoint], []));
+      const zeroPointName = addInitializer(uint8Tensor(names.unique(`${source}/zp`), [zeroPoint], []));
       p = { scale, zeroPoint, scaleName, zeroPointName };
       params.set(source, p);
     }
@@ -81,12 +81,12 @@ export function applyQdq(graph: OnnxProto.IGraphProto, index: GraphIndex, plan: 
 
   for (const [tensor, uses] of plan.activations) {
     const p = paramsOf(tensor);
-    const quantized = names.unique(`${tensor}/quantized`);
-    after.set(tensor, [{ name: names.unique(`${tensor}/QuantizeLinear`), opType: 'QuantizeLinear', input: [tensor, p.scaleName, p.zeroPointName], output: [quantized] }]);
+    const quantized = names.unique(`${tensor}/q`);
+    after.set(tensor, [{ opType: 'QuantizeLinear', input: [tensor, p.scaleName, p.zeroPointName], output: [quantized] }]);
     // One DQ per use: ORT fuses a node group only when its DQ nodes feed nothing else.
     for (const use of uses) {
-      const dequantized = names.unique(`${tensor}/dequantized`);
-      insertBefore(use.node, { name: names.unique(`${tensor}/DequantizeLinear`), opType: 'DequantizeLinear', input: [quantized, p.scaleName, p.zeroPointName], output: [dequantized] });
+      const dequantized = names.unique(`${tensor}/dq`);
+      insertBefore(use.node, { opType: 'DequantizeLinear', input: [quantized, p.scaleName, p.zeroPointName], output: [dequantized] });
       (use.node.input as string[])[use.slot] = dequantized;
     }
     summary.activations++;
@@ -128,21 +128,22 @@ function quantizeWeights(
   if (bias) scales = fitScalesToBias(scales, bias, input.scale);
 
   const channels = [dims[plan.axis]];
-  const base = `${node.name}/${weightName}`;
   const q = addInitializer(int8Tensor(names.unique(`${weightName}/int8`), quantizeWeight(values, dims, plan.axis, scales), dims));
   const s = addInitializer(floatTensor(names.unique(`${weightName}/scale`), scales, channels));
-  const z = addInitializer(int8Tensor(names.unique(`${weightName}/zero_point`), new Int8Array(channels[0]), channels));
-  const w = names.unique(`${weightName}/dequantized`);
-  const nodes: Node[] = [{ name: names.unique(`${base}/DequantizeLinear`), opType: 'DequantizeLinear', input: [q, s, z], output: [w], attribute: [axisAttribute(plan.axis)] }];
+  const w = names.unique(`${weightName}/dq`);
+  const dqInputs = [q, s];
+  // Symmetric weights have zero points of 0, which is also what an absent one means, and ORT's
+  // QLinearConv fusion fills it in. Its Gemm fusion does not, so Gemm/MatMul weights carry them.
+  if (node.opType !== 'Conv') dqInputs.push(addInitializer(int8Tensor(names.unique(`${weightName}/zp`), new Int8Array(channels[0]), channels)));
+  const nodes: Node[] = [{ opType: 'DequantizeLinear', input: dqInputs, output: [w], attribute: [axisAttribute(plan.axis)] }];
   inputs[1] = w;
   if (bias && plan.biasSlot !== undefined) {
     const biasName = inputs[plan.biasSlot];
     const qb = quantizeBias(bias, input.scale, scales);
     const bq = addInitializer(int32Tensor(names.unique(`${biasName}/int32`), qb.data, [qb.data.length]));
     const bs = addInitializer(floatTensor(names.unique(`${biasName}/scale`), qb.scales, [qb.scales.length]));
-    const b = names.unique(`${biasName}/dequantized`);
-    // No zero point: it defaults to 0 of the int32 type, which is what a bias uses.
-    nodes.push({ name: names.unique(`${node.name}/${biasName}/DequantizeLinear`), opType: 'DequantizeLinear', input: [bq, bs], output: [b], attribute: [axisAttribute(0)] });
+    const b = names.unique(`${biasName}/dq`);
+    nodes.push({ opType: 'DequantizeLinear', input: [bq, bs], output: [b], attribute: [axisAttribute(0)] });
     inputs[plan.biasSlot] = b;
   }
   return { nodes, bias: bias !== undefined };

@@ -52,6 +52,11 @@ export function batchRoute(app: FastifyInstance, context: ServeContext): void {
         decoding.add(settled);
         jobs.push(job);
       }
+    } catch (error) {
+      // Limits arrive as coded errors; anything else thrown while reading parts is busboy
+      // rejecting the body itself (no boundary, cut short), which is the client's doing.
+      const mapped = toHttpError(error);
+      throw mapped.code === 'internal' ? new HttpError(400, 'malformed-multipart', `malformed multipart body: ${(error as Error).message}`) : mapped;
     } finally {
       // A malformed or over-limit upload still waits for the files already started, so their
       // places in the queue are given back before the error is answered.

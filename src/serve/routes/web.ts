@@ -25,6 +25,7 @@ const CONTENT_TYPES: Record<string, string> = {
   '.wasm': 'application/wasm',
   '.onnx': 'application/octet-stream',
   '.txt': 'text/plain; charset=utf-8',
+  '.md': 'text/markdown; charset=utf-8',
   '.svg': 'image/svg+xml',
   '.png': 'image/png',
   '.jpg': 'image/jpeg',
@@ -42,7 +43,7 @@ export function contentTypeFor(file: string): string {
   return CONTENT_TYPES[path.extname(file).toLowerCase()] ?? 'application/octet-stream';
 }
 
-const notFound = (what: string) => new HttpError(404, 'not-found', `no such file: ${what}`);
+const notFound = (what: string) => new HttpError(404, 'not-found', `no such file or route: ${what}`);
 
 function inside(root: string, target: string): boolean {
   return target === root || target.startsWith(root + path.sep);

@@ -1,0 +1,40 @@
+import { onnx, type OnnxProto } from '../onnx.ts';
+import { measureRanges, type CalibrationData } from './calibrate.ts';
+import { GraphIndex } from './graph-index.ts';
+import { defaultOpset, describeQuantization } from './mode.ts';
+import { planQdq, tensorsToCalibrate } from './plan.ts';
+import { applyQdq, type QdqSummary } from './qdq.ts';
+
+/** Per-axis DequantizeLinear (per-channel weights) first appears in opset 13. */
+const MIN_OPSET = 13;
+
+export interface Int8Result {
+  bytes: Uint8Array;
+  summary: QdqSummary & { calibrationSamples: number };
+}
+
+/**
+ * Static int8 quantisation of a float32 ONNX model into QDQ form: int8 symmetric per-channel
+ * weights, uint8 asymmetric per-tensor activations whose ranges are the min/max the float model
+ * reaches on `calibration`. `source` (e.g. the calibration folder) is recorded in the metadata.
+ */
+export async function quantizeInt8(fp32: Uint8Array, calibration: CalibrationData, source?: string): Promise<Int8Result> {
+  const model: OnnxProto.IModelProto = onnx.ModelProto.decode(fp32);
+  const opset = defaultOpset(model);
+  if (opset < MIN_OPSET) throw new RangeError(`int8 quantisation needs ONNX opset ${MIN_OPSET} or newer (per-channel DequantizeLinear); the model uses ${opset}`);
+  const graph = model.graph as OnnxProto.IGraphProto;
+  const index = new GraphIndex(graph);
+  const plan = planQdq(index);
+  // Ranges come from the untouched float graph, before the rewrite mutates its nodes.
+  const ranges = await measureRanges(model, tensorsToCalibrate(plan), calibration);
+  const summary = applyQdq(graph, index, plan, ranges);
+  describeQuantization(model, {
+    mode: 'int8',
+    format: 'QDQ',
+    weights: 'int8 symmetric per-channel (Conv axis 0, Gemm/MatMul output axis)',
+    activations: 'uint8 asymmetric per-tensor',
+    bias: 'int32 (input scale x weight scale)',
+    calibration: { method: 'minmax', samples: calibration.inputs.length, ...(source !== undefined && { source }) },
+  });
+  return { bytes: onnx.ModelProto.encode(model).finish(), summary: { ...summary, calibrationSamples: calibration.inputs.length } };
+}

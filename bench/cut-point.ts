@@ -11,6 +11,7 @@ import { openSession } from '../src/infer/index.ts';
 import { defaultPreprocess } from '../src/spec/index.ts';
 import { extractFeatures, type FeatureSet } from '../src/train/extract.ts';
 import { trainHead } from '../src/train/head.ts';
+import { machine, writeSection } from './sections.ts';
 
 const root = process.argv[2] ?? '../shared/data/shoe-sandal-boot/train';
 const limit = Number(process.argv[3] ?? Infinity);
@@ -54,6 +55,7 @@ const trainSamples = split.train;
 const testSamples = split.val;
 const testSet = trainSet;
 console.log(`# ${root}: ${trainSamples.length} train, ${testSamples.length} validation; TF.js ${backend}`);
+const rows: string[] = [];
 const session = await openSession(exportLayersModel(buildFeatureModel(tf, base, LAYERS)), { ep: 'cpu' });
 for (const range of ranges) {
   const spec = defaultPreprocess({ range });
@@ -71,6 +73,19 @@ for (const range of ranges) {
     const pred = tf.tidy(() => (model.predict(tf.tensor2d(xs, [test.labels.length, test.dim])) as import('@tensorflow/tfjs').Tensor).argMax(1).dataSync());
     const m = computeMetrics(testSet.labels, [...test.labels], [...pred]);
     console.log(`range [${range}] ${picks.map((p) => LAYERS[p]).join('+')} (${train.dim}-d): validation accuracy ${(m.accuracy * 100).toFixed(2)}%`);
+    rows.push(`| ${picks.map((p) => `\`${LAYERS[p]}\``).join(' + ')} | [${range.join(', ')}] | ${train.dim} | ${(m.accuracy * 100).toFixed(2)}% |`);
   }
 }
 await session.release();
+await writeSection(
+  '## Choosing the cut point',
+  [
+    `Machine: ${machine()}. Date: ${new Date().toISOString().slice(0, 10)}. Command: \`node --import tsx bench/cut-point.ts ${process.argv.slice(2).join(' ')}\`.`,
+    '',
+    `Pooled features of each layer, softmax head (15 epochs), ${trainSamples.length} training images, scored on ${testSamples.length} held out from the training folder (never the test folder).`,
+    '',
+    '| feature layers | input range | dim | validation accuracy |',
+    '| --- | --- | ---: | ---: |',
+    ...rows,
+  ].join('\n'),
+);

@@ -3,7 +3,7 @@
 // Classifier API in one process (what `footwear predict` runs) for comparison. Prints a markdown
 // table and rewrites the "## Server" section of BENCHMARKS.md.
 // Usage: node --import tsx bench/server.ts [--model DIR] [--duration 10] [--concurrency 1,8,32]
-//   [--workers 1] [--max-batch 16] [--max-delay-ms 5] [--images 300] [--out BENCHMARKS.md] [--dry-run]
+//   [--workers 1] [--threads N] [--max-batch 16] [--max-delay-ms 5] [--images 300] [--out BENCHMARKS.md] [--dry-run]
 import autocannon from 'autocannon';
 import { spawn } from 'node:child_process';
 import { once } from 'node:events';
@@ -13,6 +13,7 @@ import path from 'node:path';
 import { createInterface } from 'node:readline';
 import { parseArgs } from 'node:util';
 import { isFailure, loadModel } from '../src/infer/index.ts';
+import { resolveOptions } from '../src/serve/options.ts';
 import { SHOES, firstFiles } from '../test/fixtures/shared-data.ts';
 import { trainedModel } from '../test/fixtures/trained-model.ts';
 import { loadTable, percentile, writeSection, type LoadRow } from './server-report.ts';
@@ -23,6 +24,7 @@ const { values } = parseArgs({
     duration: { type: 'string', default: '10' },
     concurrency: { type: 'string', default: '1,8,32' },
     workers: { type: 'string', default: '1' },
+    threads: { type: 'string' },
     'max-batch': { type: 'string', default: '16' },
     'max-delay-ms': { type: 'string', default: '5' },
     images: { type: 'string', default: '300' },
@@ -32,7 +34,12 @@ const { values } = parseArgs({
 });
 const seconds = Number(values.duration);
 const levels = values.concurrency.split(',').map(Number);
-const serveOptions = { workers: Number(values.workers), maxBatch: Number(values['max-batch']), maxDelayMs: Number(values['max-delay-ms']) };
+const serveOptions = {
+  workers: Number(values.workers),
+  maxBatch: Number(values['max-batch']),
+  maxDelayMs: Number(values['max-delay-ms']),
+  ...(values.threads !== undefined && { threads: Number(values.threads) }),
+};
 if (!(seconds > 0 && seconds <= 60) || levels.some((c) => !(c >= 1 && c <= 256))) throw new Error('--duration must be 1..60 s and each concurrency 1..256');
 
 const model = values.model ?? (await trainedModel());
@@ -124,6 +131,8 @@ function load(url: string, concurrency: number, duration: number): Promise<Omit<
 }
 
 console.error(`# ${files.length} photos (${meanKb.toFixed(1)} KiB mean), ${seconds} s per concurrency level`);
+// Other work on the machine moves every number here; the load average says how much there was.
+const loadAtStart = os.loadavg()[0];
 const direct = await classifierRate();
 const server = await startChild();
 const rows: LoadRow[] = [];
@@ -150,10 +159,10 @@ const section = `## Server
 (${meanKb.toFixed(1)} KiB mean), sent by autocannon over loopback (127.0.0.1) for ${seconds} s per concurrency level, after a
 short warm-up. Server and load generator run in separate processes on the same machine.
 
-- machine: ${cpus[0]?.model ?? 'unknown CPU'}, ${cpus.length} cores, ${(os.totalmem() / 2 ** 30).toFixed(0)} GiB, ${os.type()} ${os.release()}, Node ${process.version}; shared with other work while measured
+- machine: ${cpus[0]?.model ?? 'unknown CPU'}, ${cpus.length} cores, ${(os.totalmem() / 2 ** 30).toFixed(0)} GiB, ${os.type()} ${os.release()}, Node ${process.version}; 1-minute load average ${loadAtStart.toFixed(1)} at the start and ${os.loadavg()[0].toFixed(1)} at the end (the machine was shared with other work)
 - date: ${new Date().toISOString()}
 - command: \`node --import tsx bench/server.ts${args.length ? ` ${args.join(' ')}` : ''}\`
-- model: ${info.model} (execution provider ${info.executionProvider}); server: ${serveOptions.workers} worker(s), max-batch ${serveOptions.maxBatch}, max-delay-ms ${serveOptions.maxDelayMs}
+- model: ${info.model} (execution provider ${info.executionProvider}); server: ${serveOptions.workers} worker(s) x ${resolveOptions({ model, ...serveOptions }).threads} ONNX Runtime thread(s), max-batch ${serveOptions.maxBatch}, max-delay-ms ${serveOptions.maxDelayMs}
 - latency is per request as the client saw it, over 200 responses only; "mean batch" is images per ONNX Runtime run during that level
 
 ${loadTable(rows)}

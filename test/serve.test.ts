@@ -196,6 +196,13 @@ describe('footwear serve', () => {
     const empty = await fetch(`${server.url}/v1/classify/batch`, { method: 'POST', body: form });
     assert.equal(empty.status, 400);
     assert.equal((await errorOf(empty)).code, 'no-files');
+    const cut = await fetch(`${server.url}/v1/classify/batch`, {
+      method: 'POST',
+      body: '--xyz\r\nContent-Disposition: form-data; name="f"; filename="a.jpg"\r\nContent-Type: image/jpeg\r\n\r\nabc',
+      headers: { 'content-type': 'multipart/form-data; boundary=xyz' },
+    });
+    assert.equal(cut.status, 400);
+    assert.equal((await errorOf(cut)).code, 'malformed-multipart');
   });
 
   test('GET /metrics exposes request, error, batch, queue and latency metrics', async () => {
@@ -237,10 +244,13 @@ describe('footwear serve', () => {
     }
   });
 
-  test('unknown routes answer a JSON 404', async () => {
+  test('unknown routes and undecodable URLs answer JSON errors', async () => {
     const response = await fetch(`${server.url}/v1/nothing`, { method: 'POST', body: 'x', headers: { 'content-type': 'image/jpeg' } });
     assert.equal(response.status, 404);
     assert.equal((await errorOf(response)).code, 'not-found');
+    const bad = await fetch(`${server.url}/%E0%A4%A`);
+    assert.equal(bad.status, 400);
+    assert.equal((await errorOf(bad)).code, 'bad-request');
   });
 });
 

@@ -5,6 +5,7 @@ import { doctorCommand, doctorOptions } from './commands/doctor.ts';
 import { evalCommand, evalOptions, type EvalArgs } from './commands/eval.ts';
 import { predictCommand, predictOptions, type PredictArgs } from './commands/predict.ts';
 import { trainCommand, trainOptions, type TrainArgs } from './commands/train.ts';
+import { serveCommand, serveOptions, type ServeArgs } from '../serve/command.ts';
 import { webCommand, webOptions, type WebArgs } from '../web/command.ts';
 import { isUserError } from './errors.ts';
 
@@ -32,9 +33,10 @@ export async function main(argv: string[]): Promise<void> {
     .command('predict <paths..>', 'classify image files or folders', predictOptions, run<PredictArgs>(predictCommand))
     .command('eval', 'accuracy, confusion matrix and per-class metrics on a labelled folder', evalOptions, run<EvalArgs>(evalCommand))
     .command('demo', 'train, export, evaluate and predict on Fashion-MNIST footwear (built in)', demoOptions, run(demoCommand))
+    .command('serve', 'HTTP inference server with dynamic micro-batching', serveOptions, run<ServeArgs>(serveCommand))
     .command('web <action>', 'build a static site that classifies photos in the browser', webOptions, run<WebArgs>(webCommand))
     .command('doctor', 'versions, backends and execution providers available here', doctorOptions, run(doctorCommand))
-    .demandCommand(1, 'name a command: train, convert, predict, eval, web, demo or doctor')
+    .demandCommand(1, 'name a command: train, convert, predict, eval, serve, web, demo or doctor')
     .strict()
     .fail((message, error, y) => {
       if (error) throw error;

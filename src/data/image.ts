@@ -26,16 +26,67 @@ export interface DecodeOptions {
 }
 
 export const DEFAULT_MAX_PIXELS = 50_000_000;
+
+/**
+ * The largest image file worth reading whole for a pixel limit: 8 bytes a pixel (16-bit RGBA
+ * stored uncompressed) plus 16 MiB of metadata is more than any image within the limit needs.
+ * Bigger files could only fail that limit, after sitting whole in memory once per decode in flight.
+ */
+export function maxFileBytes(maxPixels = DEFAULT_MAX_PIXELS): number {
+  return maxPixels * 8 + 16 * 1024 * 1024;
+}
 // SVG is left out on purpose: rendering it can fetch external resources and it is no photo.
 const RASTER_FORMATS = new Set(['jpeg', 'png', 'webp', 'gif', 'tiff', 'avif', 'heif', 'jp2']);
 
 /**
- * Decodes any common photo to 8-bit sRGB: honours EXIF orientation, flattens transparency onto
- * the spec's background, converts CMYK/greyscale/palette/16-bit to 3 x 8-bit channels.
+ * SVG is XML text that librsvg would parse in full just to report its size; an upload or a file
+ * named .jpg can be one. Recognising it from its first bytes (what libvips itself looks at: "<svg"
+ * near the start) rejects it before any XML parser sees it.
  */
-export async function decodeImage(input: Buffer, file: string, background: PreprocessSpec['background'], options: DecodeOptions = {}): Promise<DecodedImage> {
-  if (input.length === 0) throw new ImageError(file, 'file is empty (0 bytes)', 'empty');
-  const maxPixels = options.maxPixels ?? DEFAULT_MAX_PIXELS;
+function looksLikeSvg(input: Buffer): boolean {
+  const head = input.subarray(0, 1024).toString('latin1').replace(/^\xEF\xBB\xBF/, '').trimStart();
+  return head.startsWith('<') && /<svg[\s>]/i.test(head);
+}
+
+/**
+ * A failure reported by libvips, whose code and reason are read from its message. libvips keeps
+ * ONE error buffer for the whole process, so when decodes fail at the same time (classifyFiles
+ * runs several) their messages can swap or vanish ("Unknown error"); a swapped message could even
+ * turn a bomb's 'too-large' into 'undecodable'. See decodeImage for the remedy.
+ */
+class LibvipsFailure extends ImageError {}
+
+// Decodes share libvips; a recheck runs alone. Readers/writer bookkeeping for this module's
+// decodes (other sharp users in the process are not covered).
+let running = 0;
+let recheck: Promise<void> | undefined;
+const waitingForIdle: (() => void)[] = [];
+
+async function shared<T>(run: () => Promise<T>): Promise<T> {
+  while (recheck) await recheck;
+  running++;
+  try {
+    return await run();
+  } finally {
+    running--;
+    if (running === 0) waitingForIdle.splice(0).forEach((wake) => wake());
+  }
+}
+
+async function alone<T>(run: () => Promise<T>): Promise<T> {
+  while (recheck) await recheck;
+  let done!: () => void;
+  recheck = new Promise((resolve) => (done = resolve));
+  try {
+    while (running > 0) await new Promise<void>((resolve) => waitingForIdle.push(resolve));
+    return await run();
+  } finally {
+    recheck = undefined;
+    done();
+  }
+}
+
+async function decodeOnce(input: Buffer, file: string, background: PreprocessSpec['background'], maxPixels: number): Promise<DecodedImage> {
   let format: string | undefined;
   try {
     const image = sharp(input, { limitInputPixels: maxPixels, failOn: 'error', animated: false });
@@ -57,10 +108,34 @@ export async function decodeImage(input: Buffer, file: string, background: Prepr
     if (error instanceof ImageError) throw error;
     const message = (error as Error).message;
     if (/pixel limit/i.test(message)) {
-      throw new ImageError(file, `image is larger than the ${maxPixels}-pixel limit`, 'too-large');
+      throw new LibvipsFailure(file, `image is larger than the ${maxPixels}-pixel limit`, 'too-large');
     }
-    if (/unsupported image format/i.test(message)) throw new ImageError(file, 'not an image (unrecognised format)', 'unsupported');
-    throw new ImageError(file, `cannot decode ${format ?? 'image'}: ${message.split('\n')[0]}`, 'undecodable');
+    if (/unsupported image format/i.test(message)) throw new LibvipsFailure(file, 'not an image (unrecognised format)', 'unsupported');
+    throw new LibvipsFailure(file, `cannot decode ${format ?? 'image'}: ${message.split('\n')[0]}`, 'undecodable');
+  }
+}
+
+/**
+ * Decodes any common photo to 8-bit sRGB: honours EXIF orientation, flattens transparency onto
+ * the spec's background, converts CMYK/greyscale/palette/16-bit to 3 x 8-bit channels.
+ */
+export async function decodeImage(input: Buffer, file: string, background: PreprocessSpec['background'], options: DecodeOptions = {}): Promise<DecodedImage> {
+  if (input.length === 0) throw new ImageError(file, 'file is empty (0 bytes)', 'empty');
+  const maxPixels = options.maxPixels ?? DEFAULT_MAX_PIXELS;
+  if (looksLikeSvg(input)) throw new ImageError(file, 'SVG drawings are not supported: export it as PNG or JPEG', 'unsupported');
+  try {
+    return await shared(() => decodeOnce(input, file, background, maxPixels));
+  } catch (error) {
+    if (!(error instanceof LibvipsFailure)) throw error;
+  }
+  // The message of a failure seen alongside other decodes may belong to another file. Decoding
+  // once more with no other decode running yields this file's own message (and so its code);
+  // failures are rare in real folders, so the pause this costs is too.
+  try {
+    return await alone(() => decodeOnce(input, file, background, maxPixels));
+  } catch (error) {
+    if (error instanceof LibvipsFailure) throw new ImageError(file, error.reason, error.code);
+    throw error;
   }
 }
 

@@ -1,3 +1,4 @@
+import type { Stats } from 'node:fs';
 import { readFile, stat } from 'node:fs/promises';
 import path from 'node:path';
 import { SPEC_METADATA_KEY, SpecError, parseSpec, type ModelSpec } from '../spec/index.ts';
@@ -32,14 +33,20 @@ async function resolveModelFile(pathOrDir: string): Promise<string> {
     const code = (error as NodeJS.ErrnoException).code;
     throw new ModelError(pathOrDir, code === 'ENOENT' ? 'no such model file or folder' : `cannot access (${code ?? firstLine(error)})`);
   }
-  if (!info.isDirectory()) return pathOrDir;
+  if (!info.isDirectory()) return regularFile(pathOrDir, info);
   const file = path.join(pathOrDir, MODEL_FILE_NAME);
   try {
-    await stat(file);
+    info = await stat(file);
   } catch {
     throw new ModelError(file, `model folder has no ${MODEL_FILE_NAME}`);
   }
-  return file;
+  return regularFile(file, info);
+}
+
+/** Reading a FIFO would block forever and a device would never end, so only plain files are read. */
+function regularFile(file: string, info: Stats): string {
+  if (info.isFile()) return file;
+  throw new ModelError(file, info.isDirectory() ? 'is a folder, not a model file' : 'not a regular file (a FIFO, socket or device)');
 }
 
 function specFrom(bytes: Uint8Array, file: string): ModelSpec {

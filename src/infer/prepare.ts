@@ -1,5 +1,5 @@
-import { readFile } from 'node:fs/promises';
-import { ImageError, imageToInput } from '../data/index.ts';
+import { readFile, stat } from 'node:fs/promises';
+import { ImageError, imageToInput, maxFileBytes } from '../data/index.ts';
 import type { PreprocessSpec } from '../spec/index.ts';
 import type { PredictionFailure } from './prediction.ts';
 
@@ -37,6 +37,16 @@ export async function prepareImage(image: Uint8Array, file: string, spec: Prepro
 export async function prepareFile(file: string, spec: PreprocessSpec, maxPixels?: number): Promise<Prepared> {
   let bytes: Buffer;
   try {
+    // Look before reading: a FIFO named x.jpg would block a thread-pool thread forever, a link
+    // to /dev/zero would read until memory runs out, and a huge file would sit whole in memory
+    // only to fail the pixel limit.
+    const info = await stat(file);
+    if (info.isDirectory()) return readFailure(file, { code: 'EISDIR' });
+    if (!info.isFile()) return { file, error: { code: 'unreadable', message: 'not a regular file (a FIFO, socket or device), so it is not read' } };
+    const limit = maxFileBytes(maxPixels);
+    if (info.size > limit) {
+      return { file, error: { code: 'too-large', message: `file is ${info.size} bytes, more than the ${limit} an image within the pixel limit can take` } };
+    }
     bytes = await readFile(file);
   } catch (error) {
     return readFailure(file, error);

@@ -25,7 +25,7 @@ export function serveOptions(yargs: Argv) {
     .option('host', { type: 'string', default: d.host, describe: 'interface to listen on' })
     .option('port', { type: 'number', default: d.port, describe: 'TCP port (0: any free port)' })
     .option('ep', { type: 'string', default: d.ep, describe: 'execution provider: auto|cpu|cuda' })
-    .option('threads', { type: 'number', describe: 'ONNX Runtime intra-op threads per worker (default: cores / workers)' })
+    .option('threads', { type: 'number', describe: 'ONNX Runtime intra-op threads per worker (default: (cores - 1) / workers, at least 1)' })
     .option('workers', { type: 'number', default: d.workers, describe: 'inference worker threads, one model session each' })
     .option('max-batch', { type: 'number', default: d.maxBatch, describe: 'images per inference run' })
     .option('max-delay-ms', { type: 'number', default: d.maxDelayMs, describe: 'longest wait for a batch to fill' })

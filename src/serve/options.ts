@@ -10,7 +10,7 @@ export interface ServeOptions {
   /** TCP port; 0 picks a free one (default 8080). */
   port?: number;
   ep?: EpChoice;
-  /** ONNX Runtime intra-op threads per worker (default: the cores shared out among workers). */
+  /** ONNX Runtime intra-op threads per worker (default: all cores but one, shared out among workers). */
   threads?: number;
   /** Inference worker threads, each with its own session (default 1). */
   workers?: number;
@@ -34,7 +34,7 @@ export interface ServeOptions {
   log?: Log;
 }
 
-export type ResolvedOptions = Required<Omit<ServeOptions, 'threads' | 'web' | 'onListening'>> & Pick<ServeOptions, 'threads' | 'web' | 'onListening'>;
+export type ResolvedOptions = Required<Omit<ServeOptions, 'web' | 'onListening'>> & Pick<ServeOptions, 'web' | 'onListening'>;
 
 export const SERVE_DEFAULTS = {
   host: '127.0.0.1',
@@ -57,14 +57,17 @@ function integer(value: number, name: string, min: number): number {
 export function resolveOptions(options: ServeOptions): ResolvedOptions {
   const d = SERVE_DEFAULTS;
   const workers = integer(options.workers ?? d.workers, 'workers', 1);
-  // Sessions in several workers would each claim every core and fight over them.
-  const threads = options.threads ?? (workers > 1 ? Math.max(1, Math.floor(os.availableParallelism() / workers)) : undefined);
+  // One core is left to the server thread and libuv's pool, which parse requests and decode
+  // photos; ONNX Runtime's threads spin while they wait, so a session that claims every core
+  // starves them (on 2 busy cores, 1 thread ran batches twice as fast as 2). Several workers
+  // share the rest rather than each claiming it all.
+  const threads = options.threads ?? Math.max(1, Math.floor((os.availableParallelism() - 1) / workers));
   return {
     model: options.model,
     host: options.host ?? d.host,
     port: integer(options.port ?? d.port, 'port', 0),
     ep: options.ep ?? d.ep,
-    threads: threads === undefined ? undefined : integer(threads, 'threads', 1),
+    threads: integer(threads, 'threads', 1),
     workers,
     maxBatch: integer(options.maxBatch ?? d.maxBatch, 'max-batch', 1),
     maxDelayMs: integer(options.maxDelayMs ?? d.maxDelayMs, 'max-delay-ms', 0),

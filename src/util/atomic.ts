@@ -2,6 +2,16 @@ import { randomBytes } from 'node:crypto';
 import { mkdir, open, rename, unlink } from 'node:fs/promises';
 import path from 'node:path';
 
+/** An output file cannot be written; the message names the file and the reason, `code` the errno code. */
+export class OutputError extends Error {
+  override name = 'OutputError';
+  readonly code: string | undefined;
+  constructor(message: string, cause: NodeJS.ErrnoException) {
+    super(message, { cause });
+    this.code = cause.code;
+  }
+}
+
 /**
  * Writes a file so that readers see either the old content or the complete new one, never a
  * half-written file after a crash or Ctrl-C: write a temporary file in the same folder (rename
@@ -9,11 +19,15 @@ import path from 'node:path';
  */
 export async function writeFileAtomic(target: string, data: string | Uint8Array): Promise<void> {
   const dir = path.dirname(target);
-  await mkdir(dir, { recursive: true });
+  // Errors name the target, not the folder or the temporary file the user never asked for.
+  await mkdir(dir, { recursive: true }).catch((error: NodeJS.ErrnoException) => {
+    // EEXIST/ENOTDIR here mean some part of the folder path is a file.
+    const why = error.code === 'EEXIST' || error.code === 'ENOTDIR' ? 'part of its folder path is a file' : `cannot create its folder`;
+    throw new OutputError(`cannot write ${target}: ${why} (${error.code ?? error.message})`, error);
+  });
   const temp = path.join(dir, `.${path.basename(target)}.${process.pid}.${randomBytes(4).toString('hex')}.tmp`);
-  // Errors name the target, not the temporary file the user never asked for.
   const handle = await open(temp, 'wx').catch((error: NodeJS.ErrnoException) => {
-    throw Object.assign(new Error(`cannot write ${target}: ${error.code ?? error.message}`, { cause: error }), { code: error.code });
+    throw new OutputError(`cannot write ${target}: ${error.code ?? error.message}`, error);
   });
   try {
     try {
@@ -25,7 +39,9 @@ export async function writeFileAtomic(target: string, data: string | Uint8Array)
     await rename(temp, target);
   } catch (error) {
     await unlink(temp).catch(() => {});
-    throw error;
+    // A full disk or a file-size limit (ENOSPC, EFBIG) mid-write: the target is untouched.
+    const e = error as NodeJS.ErrnoException;
+    throw new OutputError(`cannot write ${target}: ${e.code ?? e.message}`, e);
   }
   await syncFolder(dir);
 }

@@ -1,5 +1,7 @@
 import * as ort from 'onnxruntime-node';
 import { onnx, type OnnxProto } from '../onnx.ts';
+import { Histogram, percentileRange } from './histogram.ts';
+import { defaultOpset } from './mode.ts';
 import type { Range } from './params.ts';
 import { DataType, valueInfoOfType } from './tensors.ts';
 
@@ -9,52 +11,151 @@ export interface CalibrationData {
   shape: readonly number[];
 }
 
+/** How a tensor's range is chosen from what calibration observes. */
+export type CalibrationMethod = { kind: 'minmax' } | { kind: 'percentile'; percentile: number };
+
+/** What calibration measures: value ranges of activations, and per-channel means of weight inputs. */
+export interface CalibrationRequest {
+  ranges: readonly string[];
+  /** Mean over `axes` (every axis but the channel one) of each tensor, for bias correction. */
+  means: readonly { tensor: string; axes: readonly number[] }[];
+}
+
+export interface CalibrationResult {
+  ranges: Map<string, Range>;
+  means: Map<string, Float32Array>;
+}
+
 /** Samples per run: enough to amortise a run, few enough that one batch's activations fit in memory. */
 const BATCH = 16;
+/** Smaller batches when whole activations come back to JavaScript (megabytes per image each). */
+const VALUES_BATCH = 4;
+const INT = onnx.AttributeProto.AttributeType.INT;
+const INTS = onnx.AttributeProto.AttributeType.INTS;
+/** ReduceMean takes its axes as an attribute up to opset 17 and as an input from opset 18. */
+const AXES_AS_INPUT_OPSET = 18;
 
-/**
- * Runs the float model on the calibration samples and returns the [min, max] each tensor in
- * `tensors` reaches. ReduceMin/ReduceMax nodes appended to a copy of the graph do the measuring
- * inside ONNX Runtime, so only two scalars per tensor cross into JavaScript instead of every
- * activation (megabytes per image), and the ranges are those of the real kernels.
- */
-export async function measureRanges(model: OnnxProto.IModelProto, tensors: readonly string[], data: CalibrationData): Promise<Map<string, Range>> {
-  if (data.inputs.length === 0) throw new RangeError('calibration needs at least one sample');
-  const probe = onnx.ModelProto.decode(onnx.ModelProto.encode(model).finish());
-  const graph = probe.graph as OnnxProto.GraphProto;
-  const inputName = graph.input.find((i) => !graph.initializer.some((t) => t.name === i.name))?.name ?? '';
-  const taken = new Set([...graph.node.flatMap((n) => n.output), ...graph.input.map((i) => i.name)]);
-  const probes = tensors.map((tensor) => {
-    const [min, max] = ['min', 'max'].map((kind) => {
-      let name = `${tensor}/calibration_${kind}`;
-      while (taken.has(name)) name += '_';
-      taken.add(name);
-      // No axes: reduce over everything, batch included; keepdims 0 makes it a scalar.
-      graph.node.push(onnx.NodeProto.create({ opType: kind === 'min' ? 'ReduceMin' : 'ReduceMax', input: [tensor], output: [name], attribute: [{ name: 'keepdims', type: onnx.AttributeProto.AttributeType.INT, i: 0 }] }));
-      graph.output.push(onnx.ValueInfoProto.create(valueInfoOfType(name, DataType.FLOAT)));
-      return name;
-    });
-    return { tensor, min, max };
-  });
+function inputNameOf(graph: OnnxProto.IGraphProto): string {
+  const initializers = new Set((graph.initializer ?? []).map((t) => t.name));
+  return graph.input?.find((i) => !initializers.has(i.name))?.name ?? '';
+}
 
-  const ranges = new Map<string, Range>(tensors.map((t) => [t, { min: Infinity, max: -Infinity }]));
-  const session = await ort.InferenceSession.create(onnx.ModelProto.encode(probe).finish(), { executionProviders: ['cpu'] });
+/** An extra graph output: a new node's output, or (no node) an existing tensor. */
+interface Probe {
+  name: string;
+  node?: OnnxProto.INodeProto;
+  initializer?: OnnxProto.ITensorProto;
+}
+
+/** A copy of the model whose graph also outputs each probe. */
+function withOutputs(model: OnnxProto.IModelProto, probes: Probe[]): OnnxProto.ModelProto {
+  const copy = onnx.ModelProto.decode(onnx.ModelProto.encode(model).finish());
+  const graph = copy.graph as OnnxProto.GraphProto;
+  const outputs = new Set(graph.output.map((o) => o.name));
+  for (const { name, node, initializer } of probes) {
+    if (node) graph.node.push(onnx.NodeProto.create(node));
+    if (initializer) graph.initializer.push(onnx.TensorProto.create(initializer));
+    if (!outputs.has(name)) graph.output.push(onnx.ValueInfoProto.create(valueInfoOfType(name, DataType.FLOAT)));
+  }
+  return copy;
+}
+
+/** Runs `model` over the samples in batches, handing each batch's fetched outputs and size to `visit`. */
+async function runBatches(
+  model: OnnxProto.IModelProto,
+  fetches: string[],
+  data: CalibrationData,
+  batchSize: number,
+  visit: (results: ort.InferenceSession.OnnxValueMapType, count: number) => void,
+): Promise<void> {
+  const inputName = inputNameOf(model.graph ?? {});
+  const session = await ort.InferenceSession.create(onnx.ModelProto.encode(model).finish(), { executionProviders: ['cpu'] });
   try {
     const size = data.shape.reduce((a, b) => a * b, 1);
-    const fetches = probes.flatMap((p) => [p.min, p.max]);
-    for (let start = 0; start < data.inputs.length; start += BATCH) {
-      const batch = data.inputs.slice(start, start + BATCH);
+    for (let start = 0; start < data.inputs.length; start += batchSize) {
+      const batch = data.inputs.slice(start, start + batchSize);
       const feed = new Float32Array(batch.length * size);
       batch.forEach((sample, i) => feed.set(sample, i * size));
-      const results = await session.run({ [inputName]: new ort.Tensor('float32', feed, [batch.length, ...data.shape]) }, fetches);
-      for (const p of probes) {
-        const range = ranges.get(p.tensor) as Range;
-        range.min = Math.min(range.min, (results[p.min].data as Float32Array)[0]);
-        range.max = Math.max(range.max, (results[p.max].data as Float32Array)[0]);
-      }
+      visit(await session.run({ [inputName]: new ort.Tensor('float32', feed, [batch.length, ...data.shape]) }, fetches), batch.length);
     }
   } finally {
     await session.release();
   }
-  return ranges;
+}
+
+function meanProbe(name: string, tensor: string, axes: readonly number[], opset: number): Probe {
+  const keepdims = { name: 'keepdims', type: INT, i: 0 };
+  if (opset < AXES_AS_INPUT_OPSET) {
+    return { name, node: { opType: 'ReduceMean', input: [tensor], output: [name], attribute: [keepdims, { name: 'axes', type: INTS, ints: [...axes] }] } };
+  }
+  const axesName = `${name}/axes`;
+  const raw = new Uint8Array(new BigInt64Array(axes.map(BigInt)).buffer);
+  return {
+    name,
+    node: { opType: 'ReduceMean', input: [tensor, axesName], output: [name], attribute: [keepdims] },
+    initializer: { name: axesName, dataType: DataType.INT64, dims: [axes.length], rawData: raw },
+  };
+}
+
+/**
+ * Min/max of each range tensor and the requested means, in one pass. Reduce nodes appended to a
+ * copy of the graph measure inside ONNX Runtime, so only scalars and per-channel vectors cross
+ * into JavaScript, not whole activations (megabytes per image).
+ */
+async function reduce(model: OnnxProto.IModelProto, request: CalibrationRequest, data: CalibrationData): Promise<CalibrationResult> {
+  const keepdims = { name: 'keepdims', type: INT, i: 0 };
+  const extremes = request.ranges.map((tensor, i) => ({ tensor, min: `calibration_min_${i}:${tensor}`, max: `calibration_max_${i}:${tensor}` }));
+  const means = request.means.map(({ tensor, axes }, i) => ({ tensor, axes, name: `calibration_mean_${i}:${tensor}` }));
+  const probes: Probe[] = [
+    // No axes: reduce over everything, batch included; keepdims 0 makes each a scalar.
+    ...extremes.flatMap((p) => [
+      { name: p.min, node: { opType: 'ReduceMin', input: [p.tensor], output: [p.min], attribute: [keepdims] } },
+      { name: p.max, node: { opType: 'ReduceMax', input: [p.tensor], output: [p.max], attribute: [keepdims] } },
+    ]),
+    ...means.map((m) => meanProbe(m.name, m.tensor, m.axes, defaultOpset(model))),
+  ];
+  const ranges = new Map<string, Range>(request.ranges.map((t) => [t, { min: Infinity, max: -Infinity }]));
+  const sums = new Map<string, Float64Array>();
+  await runBatches(withOutputs(model, probes), probes.map((p) => p.name), data, BATCH, (results, count) => {
+    for (const p of extremes) {
+      const range = ranges.get(p.tensor) as Range;
+      range.min = Math.min(range.min, (results[p.min].data as Float32Array)[0]);
+      range.max = Math.max(range.max, (results[p.max].data as Float32Array)[0]);
+    }
+    // Samples share one shape, so batch means weighted by batch size average exactly.
+    for (const m of means) {
+      const values = results[m.name].data as Float32Array;
+      const sum = sums.get(m.tensor) ?? new Float64Array(values.length);
+      values.forEach((v, c) => (sum[c] += v * count));
+      sums.set(m.tensor, sum);
+    }
+  });
+  return { ranges, means: new Map([...sums].map(([t, sum]) => [t, Float32Array.from(sum, (v) => v / data.inputs.length)])) };
+}
+
+/** Histograms of each tensor within its known range; whole activations come back, so this is the slow pass. */
+async function histograms(model: OnnxProto.IModelProto, ranges: Map<string, Range>, data: CalibrationData): Promise<Map<string, Histogram>> {
+  const inputName = inputNameOf(model.graph ?? {});
+  const result = new Map([...ranges].map(([t, r]) => [t, new Histogram(r)]));
+  const fetched = [...ranges.keys()].filter((t) => t !== inputName);
+  // The graph input is no node's output, so its histogram comes straight from the samples.
+  for (const sample of data.inputs) result.get(inputName)?.add(sample);
+  await runBatches(withOutputs(model, fetched.map((name) => ({ name }))), fetched, data, VALUES_BATCH, (results) => {
+    for (const t of fetched) result.get(t)?.add(results[t].data as Float32Array);
+  });
+  return result;
+}
+
+/**
+ * Runs the float model on the calibration samples and measures what `request` asks: the range
+ * each activation should be quantised over (its min/max, or a central percentile of its values)
+ * and per-channel input means. ONNX Runtime runs the model (its Python calibrators are out of
+ * reach from Node), so the numbers are those of the real kernels.
+ */
+export async function calibrate(model: OnnxProto.IModelProto, request: CalibrationRequest, data: CalibrationData, method: CalibrationMethod = { kind: 'minmax' }): Promise<CalibrationResult> {
+  if (data.inputs.length === 0) throw new RangeError('calibration needs at least one sample');
+  const result = await reduce(model, request, data);
+  if (method.kind === 'minmax') return result;
+  const counted = await histograms(model, result.ranges, data);
+  return { ...result, ranges: new Map([...counted].map(([t, h]) => [t, percentileRange(h, method.percentile)])) };
 }

@@ -1,8 +1,8 @@
 import { onnx, type OnnxProto } from '../onnx.ts';
-import { measureRanges, type CalibrationData } from './calibrate.ts';
+import { calibrate, type CalibrationData, type CalibrationMethod } from './calibrate.ts';
 import { GraphIndex } from './graph-index.ts';
 import { defaultOpset, describeQuantization } from './mode.ts';
-import { planQdq, tensorsToCalibrate } from './plan.ts';
+import { calibrationRequest, planQdq } from './plan.ts';
 import { applyQdq, type QdqSummary } from './qdq.ts';
 
 /** Per-axis DequantizeLinear (per-channel weights) first appears in opset 13. */
@@ -16,9 +16,19 @@ export interface Int8Result {
 /**
  * Static int8 quantisation of a float32 ONNX model into QDQ form: int8 symmetric per-channel
  * weights, uint8 asymmetric per-tensor activations whose ranges are the min/max the float model
- * reaches on `calibration`. `source` (e.g. the calibration folder) is recorded in the metadata.
+ * reaches on `calibration`.
  */
-export async function quantizeInt8(fp32: Uint8Array, calibration: CalibrationData, source?: string): Promise<Int8Result> {
+export interface Int8Options {
+  /** How ranges are chosen from the calibration run; see DEFAULT_METHOD. */
+  method?: CalibrationMethod;
+  /** Where the calibration samples came from (e.g. a folder), recorded in the metadata. */
+  source?: string;
+}
+
+export const DEFAULT_METHOD: CalibrationMethod = { kind: 'minmax' };
+
+export async function quantizeInt8(fp32: Uint8Array, calibration: CalibrationData, options: Int8Options = {}): Promise<Int8Result> {
+  const { method = DEFAULT_METHOD, source } = options;
   const model: OnnxProto.IModelProto = onnx.ModelProto.decode(fp32);
   const opset = defaultOpset(model);
   if (opset < MIN_OPSET) throw new RangeError(`int8 quantisation needs ONNX opset ${MIN_OPSET} or newer (per-channel DequantizeLinear); the model uses ${opset}`);
@@ -26,15 +36,15 @@ export async function quantizeInt8(fp32: Uint8Array, calibration: CalibrationDat
   const index = new GraphIndex(graph);
   const plan = planQdq(index);
   // Ranges come from the untouched float graph, before the rewrite mutates its nodes.
-  const ranges = await measureRanges(model, tensorsToCalibrate(plan), calibration);
-  const summary = applyQdq(graph, index, plan, ranges);
+  const measured = await calibrate(model, calibrationRequest(plan), calibration, method);
+  const summary = applyQdq(graph, index, plan, measured);
   describeQuantization(model, {
     mode: 'int8',
     format: 'QDQ',
     weights: 'int8 symmetric per-channel (Conv axis 0, Gemm/MatMul output axis)',
     activations: 'uint8 asymmetric per-tensor',
     bias: 'int32 (input scale x weight scale)',
-    calibration: { method: 'minmax', samples: calibration.inputs.length, ...(source !== undefined && { source }) },
+    calibration: { ...method, samples: calibration.inputs.length, ...(source !== undefined && { source }) },
   });
   return { bytes: onnx.ModelProto.encode(model).finish(), summary: { ...summary, calibrationSamples: calibration.inputs.length } };
 }

@@ -67,6 +67,11 @@ export function quantizeWeight(weight: Float32Array, dims: readonly number[], ax
   return out;
 }
 
+export function dequantizeWeight(quantized: Int8Array, dims: readonly number[], axis: number, scales: Float32Array): Float32Array {
+  const { channels, inner } = channelLayout(dims, axis);
+  return Float32Array.from(quantized, (q, i) => q * scales[Math.floor(i / inner) % channels]);
+}
+
 /** int32 bias with per-channel scale input scale x weight scale, as QLinearConv/QGemm add it. */
 export function quantizeBias(bias: Float32Array, inputScale: number, scales: Float32Array): { data: Int32Array; scales: Float32Array } {
   const biasScales = scales.map((s) => Math.fround(inputScale * s));

@@ -1,3 +1,4 @@
+import type { CalibrationRequest } from './calibrate.ts';
 import { DataType } from './tensors.ts';
 import { attribute, type GraphIndex, type Node, type Use } from './graph-index.ts';
 
@@ -8,6 +9,11 @@ export interface WeightPlan {
   axis: number;
   /** Input slot of a bias that can become int32 (scale = input scale x weight scale). */
   biasSlot?: number;
+  /**
+   * Axes to average the node's input over for its per-channel means, which bias correction
+   * needs (every axis but the channel one); undefined where there is no bias to correct.
+   */
+  meanAxes?: number[];
 }
 
 /**
@@ -57,6 +63,13 @@ function biasSlot(index: GraphIndex, node: Node, axis: number): number | undefin
   return node.opType === 'Conv' || node.opType === 'Gemm' ? 2 : undefined;
 }
 
+/** Conv input is [N, C, ...spatial]: mean over all but axis 1. Gemm input (no transA) is [N, K]. */
+function meanAxes(index: GraphIndex, node: Node): number[] {
+  if (node.opType === 'Gemm') return [0];
+  const rank = index.initializers.get(node.input?.[1] ?? '')?.dims?.length ?? 4;
+  return [0, ...Array.from({ length: rank - 2 }, (_, i) => i + 2)];
+}
+
 /**
  * Clip/Relu whose clipping a uint8 range reproduces: the range always includes 0 and lies within
  * the activation's measured output, so Q's saturation clips exactly where the node would.
@@ -99,17 +112,20 @@ export function planQdq(index: GraphIndex): QdqPlan {
     const out = node.output?.[0] ?? '';
     const uses = index.usesOf(out);
     const next = uses.length === 1 && !index.graphOutputs.has(out) ? uses[0].node : undefined;
-    if (next && uses[0].slot === 0 && isFoldableActivation(index, next) && readQuantized(next.output?.[0] ?? '')) folds.set(next, node);
+    if (!process.env.QNOFOLD && next && uses[0].slot === 0 && isFoldableActivation(index, next) && readQuantized(next.output?.[0] ?? '')) folds.set(next, node);
   };
 
+  const skip = new Set((process.env.QSKIP ?? '').split(','));
   for (const node of [...index.nodes].reverse()) {
     const op = node.opType ?? '';
+    if (skip.has(op) || skip.has(node.name ?? '')) continue;
     const inputs = node.input ?? [];
     const out = node.output?.[0] ?? '';
     const axis = weightAxis(index, node);
     if (axis !== undefined) {
       slots.set(node, new Set([0]));
-      weights.push({ node, axis, biasSlot: biasSlot(index, node, axis) });
+      const bias = biasSlot(index, node, axis);
+      weights.push({ node, axis, biasSlot: bias, meanAxes: bias === undefined ? undefined : meanAxes(index, node) });
       foldActivation(node);
     } else if (ELEMENTWISE.has(op) && node.output?.length === 1 && inputs.every((i) => i && !index.isInitializer(i)) && readQuantized(out)) {
       slots.set(node, new Set(inputs.map((_, slot) => slot)));
@@ -137,7 +153,10 @@ export function rangeSource(plan: QdqPlan, tensor: string): string {
   return source;
 }
 
-/** Every tensor whose value range calibration has to measure for `plan`. */
-export function tensorsToCalibrate(plan: QdqPlan): string[] {
-  return [...new Set([...plan.activations.keys()].map((t) => rangeSource(plan, t)))];
+/** What calibration has to measure for `plan`: activation ranges, and input means for bias correction. */
+export function calibrationRequest(plan: QdqPlan): CalibrationRequest {
+  return {
+    ranges: [...new Set([...plan.activations.keys()].map((t) => rangeSource(plan, t)))],
+    means: plan.weights.flatMap((w) => (w.meanAxes ? [{ tensor: w.node.input?.[0] ?? '', axes: w.meanAxes }] : [])),
+  };
 }

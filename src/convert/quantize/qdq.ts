@@ -1,6 +1,8 @@
 import { onnx, type OnnxProto } from '../onnx.ts';
-import type { GraphIndex, Node } from './graph-index.ts';
-import { activationParams, fitScalesToBias, quantizeBias, quantizeWeight, weightScales, type ActivationParams, type Range } from './params.ts';
+import { roundingShift, type WeightLayout } from './bias-correction.ts';
+import type { CalibrationResult } from './calibrate.ts';
+import { attribute, type GraphIndex, type Node } from './graph-index.ts';
+import { activationParams, dequantizeWeight, fitScalesToBias, quantizeBias, quantizeWeight, weightScales, type ActivationParams } from './params.ts';
 import { rangeSource, type QdqPlan, type WeightPlan } from './plan.ts';
 import { dimsOf, floatTensor, int32Tensor, int8Tensor, readFloats, uint8Tensor } from './tensors.ts';
 
@@ -39,7 +41,8 @@ function axisAttribute(axis: number): OnnxProto.IAttributeProto {
  * int8 per-channel weights and int32 biases behind DequantizeLinear; folded Clip/Relu removed.
  * Nodes stay in topological order: each DQ right before its reader, each Q right after its writer.
  */
-export function applyQdq(graph: OnnxProto.IGraphProto, index: GraphIndex, plan: QdqPlan, ranges: Map<string, Range>): QdqSummary {
+export function applyQdq(graph: OnnxProto.IGraphProto, index: GraphIndex, plan: QdqPlan, calibration: CalibrationResult): QdqSummary {
+  const { ranges, means } = calibration;
   const names = new Names(graph);
   const initializers: OnnxProto.ITensorProto[] = [...(graph.initializer ?? [])];
   const before = new Map<Node, Node[]>();
@@ -72,14 +75,15 @@ export function applyQdq(graph: OnnxProto.IGraphProto, index: GraphIndex, plan: 
   };
   // Weights first: a bias's scale needs its node's input parameters, looked up by the input's
   // original name before the activation pass below renames that input to its DQ output.
-  for (const weight of plan.weights) {
-    const added = quantizeWeights(weight, index, paramsOf((weight.node.input as string[])[0]), names, addInitializer);
+  for (const weight of process.env.QW === '0' ? [] : plan.weights) {
+    const input = (weight.node.input as string[])[0];
+    const added = quantizeWeights(weight, index, paramsOf(input), process.env.QBC === '0' ? undefined : means.get(input), names, addInitializer);
     for (const n of added.nodes) insertBefore(weight.node, n);
     summary.weights++;
     if (added.bias) summary.biases++;
   }
 
-  for (const [tensor, uses] of plan.activations) {
+  for (const [tensor, uses] of process.env.QA === '0' ? [] : plan.activations) {
     const p = paramsOf(tensor);
     const quantized = names.unique(`${tensor}/q`);
     after.set(tensor, [{ opType: 'QuantizeLinear', input: [tensor, p.scaleName, p.zeroPointName], output: [quantized] }]);
@@ -114,6 +118,7 @@ function quantizeWeights(
   plan: WeightPlan,
   index: GraphIndex,
   input: ActivationParams,
+  inputMeans: Float32Array | undefined,
   names: Names,
   addInitializer: (t: OnnxProto.ITensorProto) => string,
 ): { nodes: Node[]; bias: boolean } {
@@ -123,12 +128,19 @@ function quantizeWeights(
   const weightInit = index.initializers.get(weightName) as OnnxProto.ITensorProto;
   const dims = dimsOf(weightInit);
   const values = readFloats(weightInit);
-  const bias = plan.biasSlot !== undefined ? index.floatInitializer(inputs[plan.biasSlot]) : undefined;
+  let bias = plan.biasSlot !== undefined ? index.floatInitializer(inputs[plan.biasSlot]) : undefined;
   let scales = weightScales(values, dims, plan.axis);
   if (bias) scales = fitScalesToBias(scales, bias, input.scale);
+  const quantized = quantizeWeight(values, dims, plan.axis, scales);
+  if (bias && inputMeans) {
+    const dequantized = dequantizeWeight(quantized, dims, plan.axis, scales);
+    const layout: WeightLayout = node.opType === 'Conv' ? { op: 'Conv', group: Number(attribute(node, 'group') ?? 1) } : { op: 'Gemm', transB: attribute(node, 'transB') === 1 };
+    const shift = roundingShift(values, dequantized, dims, layout, inputMeans);
+    bias = bias.map((b, c) => b - shift[c]);
+  }
 
   const channels = [dims[plan.axis]];
-  const q = addInitializer(int8Tensor(names.unique(`${weightName}/int8`), quantizeWeight(values, dims, plan.axis, scales), dims));
+  const q = addInitializer(int8Tensor(names.unique(`${weightName}/int8`), quantized, dims));
   const s = addInitializer(floatTensor(names.unique(`${weightName}/scale`), scales, channels));
   const w = names.unique(`${weightName}/dq`);
   const dqInputs = [q, s];

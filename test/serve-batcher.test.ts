@@ -1,0 +1,133 @@
+import assert from 'node:assert/strict';
+import { describe, test } from 'node:test';
+import { Admission } from '../src/serve/admission.ts';
+import { Batcher, type BatchRunner } from '../src/serve/batcher.ts';
+
+// The batcher and the bounded queue on their own, against a runner the test drives by hand:
+// which images share a batch, and who gets which result. Nothing here depends on timing.
+
+const SIZE = 2;
+const CLASSES = 2;
+
+/** One worker whose batches finish when the test says so; probabilities echo each input's first value. */
+class ManualRunner implements BatchRunner {
+  batches: number[][] = [];
+  private finish: (() => void)[] = [];
+  private busy = false;
+  onIdle = () => {};
+
+  get idle(): number {
+    return this.busy ? 0 : 1;
+  }
+
+  run(inputs: Float32Array, count: number): Promise<Float32Array> {
+    this.busy = true;
+    this.batches.push(Array.from({ length: count }, (_, i) => inputs[i * SIZE]));
+    return new Promise((resolve, reject) => {
+      this.finish.push(() => {
+        this.busy = false;
+        if (inputs[0] < 0) reject(new Error('model failed'));
+        else resolve(Float32Array.from({ length: count * CLASSES }, (_, j) => inputs[Math.floor(j / CLASSES) * SIZE]));
+        queueMicrotask(() => this.onIdle());
+      });
+    });
+  }
+
+  complete(): void {
+    const next = this.finish.shift();
+    assert.ok(next, 'a batch is running');
+    next();
+  }
+}
+
+const image = (value: number) => Float32Array.from({ length: SIZE }, () => value);
+
+function setup(maxBatch: number, maxDelayMs = 60_000) {
+  const runner = new ManualRunner();
+  const sizes: number[] = [];
+  const batcher = new Batcher(runner, { maxBatch, maxDelayMs, inputSize: SIZE, classes: CLASSES, onBatch: (n) => sizes.push(n) });
+  runner.onIdle = () => batcher.pump();
+  return { runner, batcher, sizes };
+}
+
+describe('serve batcher', () => {
+  test('a full batch leaves at once, and each image gets its own result', async () => {
+    const { runner, batcher, sizes } = setup(3);
+    const results = [1, 2, 3].map((v) => batcher.submit(image(v)));
+    assert.deepEqual(runner.batches, [[1, 2, 3]]);
+    runner.complete();
+    assert.deepEqual(
+      (await Promise.all(results)).map((p) => [...p]),
+      [
+        [1, 1],
+        [2, 2],
+        [3, 3],
+      ],
+    );
+    assert.deepEqual(sizes, [3]);
+  });
+
+  test('while the worker is busy, images gather into the next batch, up to maxBatch', async () => {
+    const { runner, batcher } = setup(4, 0);
+    const first = batcher.submit(image(1));
+    const rest = [2, 3, 4, 5, 6, 7].map((v) => batcher.submit(image(v)));
+    assert.deepEqual(runner.batches, [[1]]);
+    runner.complete();
+    await first;
+    await new Promise((resolve) => setImmediate(resolve));
+    assert.deepEqual(runner.batches, [[1], [2, 3, 4, 5]]);
+    runner.complete();
+    await Promise.all(rest.slice(0, 4));
+    await new Promise((resolve) => setImmediate(resolve));
+    assert.deepEqual(runner.batches, [[1], [2, 3, 4, 5], [6, 7]]);
+    runner.complete();
+    assert.deepEqual(
+      (await Promise.all(rest)).map((p) => p[0]),
+      [2, 3, 4, 5, 6, 7],
+    );
+  });
+
+  test('a partial batch leaves once its oldest image has waited maxDelayMs', async () => {
+    const { runner, batcher } = setup(16, 1);
+    const pending = [1, 2].map((v) => batcher.submit(image(v)));
+    assert.deepEqual(runner.batches, [], 'not before the delay');
+    while (runner.batches.length === 0) await new Promise((resolve) => setTimeout(resolve, 1));
+    assert.deepEqual(runner.batches, [[1, 2]]);
+    runner.complete();
+    await Promise.all(pending);
+  });
+
+  test('a failed run fails only its own images; close() fails the waiting ones and frees their places', async () => {
+    const { runner, batcher } = setup(2);
+    const failing = [-1, 2].map((v) => batcher.submit(image(v)));
+    let released = 0;
+    const waiting = batcher.submit(image(3), () => released++);
+    runner.complete();
+    for (const p of failing) await assert.rejects(p, /model failed/);
+    batcher.close(new Error('shutting down'));
+    await assert.rejects(waiting, /shutting down/);
+    assert.equal(released, 1);
+    assert.equal(batcher.waiting, 0);
+  });
+
+  test('an input of the wrong size is refused', async () => {
+    const { batcher } = setup(2);
+    await assert.rejects(batcher.submit(new Float32Array(5)), RangeError);
+  });
+});
+
+describe('serve admission', () => {
+  test('holds at most capacity places; releasing twice gives back one', () => {
+    const queue = new Admission(2);
+    const a = queue.tryEnter();
+    const b = queue.tryEnter();
+    assert.ok(a && b);
+    assert.equal(queue.tryEnter(), undefined);
+    assert.equal(queue.depth, 2);
+    a.release();
+    a.release();
+    assert.equal(queue.depth, 1);
+    assert.ok(queue.tryEnter());
+    assert.equal(queue.tryEnter(), undefined);
+  });
+});

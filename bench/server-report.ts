@@ -1,9 +1,4 @@
-import { existsSync } from 'node:fs';
-import { readFile } from 'node:fs/promises';
-import { writeFileAtomic } from '../src/util/atomic.ts';
-
-// Markdown for bench/server.ts, and the rewrite of one "## Server" section of BENCHMARKS.md that
-// leaves every other section (other benches write their own) as it was.
+// Markdown for bench/server.ts: the load table and its percentiles.
 
 export interface LoadRow {
   concurrency: number;
@@ -35,19 +30,4 @@ export function loadTable(rows: readonly LoadRow[]): string {
     );
   }
   return lines.join('\n');
-}
-
-/** Replaces the "## Server" section (up to the next "## " heading) or appends one. */
-export async function writeSection(file: string, section: string): Promise<void> {
-  const old = existsSync(file) ? await readFile(file, 'utf8') : '# Benchmarks\n';
-  const start = old.search(/^## Server\b/m);
-  let next = -1;
-  if (start >= 0) {
-    const rest = old.slice(start + 1).search(/^## /m);
-    next = rest >= 0 ? start + 1 + rest : -1;
-  }
-  const body = `${section.trim()}\n`;
-  const updated =
-    start < 0 ? `${old.trimEnd()}\n\n${body}` : `${old.slice(0, start)}${body}${next >= 0 ? `\n${old.slice(next)}` : ''}`;
-  await writeFileAtomic(file, updated);
 }

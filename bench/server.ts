@@ -16,7 +16,8 @@ import { isFailure, loadModel } from '../src/infer/index.ts';
 import { resolveOptions } from '../src/serve/options.ts';
 import { SHOES, firstFiles } from '../test/fixtures/shared-data.ts';
 import { trainedModel } from '../test/fixtures/trained-model.ts';
-import { loadTable, percentile, writeSection, type LoadRow } from './server-report.ts';
+import { loadTable, percentile, type LoadRow } from './server-report.ts';
+import { writeSection } from './sections.ts';
 
 const { values } = parseArgs({
   options: {
@@ -153,9 +154,7 @@ try {
 
 const cpus = os.cpus();
 const args = process.argv.slice(2);
-const section = `## Server
-
-\`footwear serve\` under load: \`POST /v1/classify\` with ${files.length} real JPEGs from \`../shared/data/shoe-sandal-boot/test\`
+const section = `\`footwear serve\` under load: \`POST /v1/classify\` with ${files.length} real JPEGs from \`../shared/data/shoe-sandal-boot/test\`
 (${meanKb.toFixed(1)} KiB mean), sent by autocannon over loopback (127.0.0.1) for ${seconds} s per concurrency level, after a
 short warm-up. Server and load generator run in separate processes on the same machine.
 
@@ -173,6 +172,6 @@ ${serveOptions.maxBatch}, what \`footwear predict\` runs; no HTTP): ${direct.ima
 `;
 process.stdout.write(`${section}\n`);
 if (!values['dry-run']) {
-  await writeSection(values.out, section);
+  await writeSection('## Server', section, values.out);
   console.error(`wrote the Server section of ${values.out}`);
 }

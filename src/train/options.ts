@@ -19,7 +19,10 @@ export interface TrainOptions {
   seed: number;
   /** Epochs without a better validation loss before stopping (best weights are restored). */
   patience: number;
-  /** Extract features of horizontally flipped copies as extra training samples. */
+  /**
+   * Extract features of mirrored copies as extra training samples. Off by default: catalogue photos
+   * show shoes in one orientation, so mirrors add extraction time more than information.
+   */
   flipAugment: boolean;
   dropout: number;
   /** Fraction of unreadable training images tolerated (skipped with a count) before failing. */
@@ -42,7 +45,7 @@ export function defaultTrainOptions(data: string, out: string): TrainOptions {
     valSplit: 0.1,
     seed: 42,
     patience: 6,
-    flipAugment: true,
+    flipAugment: false,
     dropout: 0.2,
     maxBadFraction: 0.05,
     export: true,

@@ -32,7 +32,7 @@ export function trainOptions(yargs: Argv) {
     .option('val-split', { type: 'number', describe: 'fraction of each class held out for validation' })
     .option('seed', { type: 'number' })
     .option('patience', { type: 'number', describe: 'epochs without a better validation loss before stopping' })
-    .option('flip', { type: 'boolean', default: true, describe: 'add horizontally flipped copies to the training features' })
+    .option('flip', { type: 'boolean', default: false, describe: 'add mirrored copies of the training images (doubles feature extraction)' })
     .option('export', { type: 'boolean', default: true, describe: 'export to ONNX at the end (--no-export to skip)' })
     .option('resume', { type: 'string', describe: 'continue an interrupted run in this model directory' })
     .option('ep', { type: 'string', default: 'auto', describe: 'execution provider for feature extraction: auto|cpu|cuda' })

@@ -1,6 +1,6 @@
-import { readdir } from 'node:fs/promises';
+import { readdir, stat } from 'node:fs/promises';
 import path from 'node:path';
-import { walkImages } from './files.ts';
+import { fileNameText, walkImages } from './files.ts';
 
 export class DatasetError extends Error {
   override name = 'DatasetError';
@@ -27,15 +27,25 @@ export async function discoverDataset(root: string, options: { minClasses?: numb
   const minClasses = options.minClasses ?? 2;
   let entries;
   try {
-    entries = await readdir(root, { withFileTypes: true });
+    // Names as bytes: a folder name that is not UTF-8 cannot become a label (see fileNameText).
+    entries = await readdir(root, { withFileTypes: true, encoding: 'buffer' });
   } catch (error) {
     throw new DatasetError(`${root}: cannot read dataset folder (${(error as NodeJS.ErrnoException).code ?? (error as Error).message})`);
   }
-  const classDirs = entries
-    .filter((e) => e.isDirectory() || e.isSymbolicLink())
-    .map((e) => e.name)
-    .filter((name) => !name.startsWith('.'))
-    .sort();
+  const classDirs: string[] = [];
+  for (const entry of entries) {
+    const { text: name, valid } = fileNameText(entry.name);
+    if (name.startsWith('.')) continue;
+    let isDir = entry.isDirectory();
+    // A link counts when it leads to a folder; a link to a file or a broken one is no class.
+    if (entry.isSymbolicLink()) isDir = await stat(Buffer.concat([Buffer.from(root + path.sep), entry.name])).then((info) => info.isDirectory(), () => false);
+    if (!isDir) continue;
+    if (!valid) {
+      throw new DatasetError(`${path.join(root, name)}: class folder name is not valid UTF-8 (shown as \\xNN); rename it, the name becomes the label`);
+    }
+    classDirs.push(name);
+  }
+  classDirs.sort();
   if (classDirs.length < minClasses) {
     throw new DatasetError(
       `${root}: found ${classDirs.length} class folder(s)${classDirs.length ? ` (${classDirs.join(', ')})` : ''}; ` +

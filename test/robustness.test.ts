@@ -7,7 +7,7 @@ import { after, before, describe, test } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import onnxProto from 'onnx-proto';
 import sharp from 'sharp';
-import { DEFAULT_MAX_PIXELS, DatasetError, decodeImage, discoverDataset, maxFileBytes, seededRandom, walkImages } from '../src/data/index.ts';
+import { DatasetError, decodeImage, discoverDataset, seededRandom, walkImages } from '../src/data/index.ts';
 import { isFailure, loadModel, ModelError, type Classifier, type PredictionResult } from '../src/infer/index.ts';
 import { SPEC_METADATA_KEY } from '../src/spec/index.ts';
 import { defaultTrainOptions, train, TrainError } from '../src/train/index.ts';
@@ -105,6 +105,8 @@ after(async () => {
 const ofOutcome = (outcome: CorpusEntry['expect']['outcome']) => corpus.entries.filter((e) => e.expect.outcome === outcome);
 
 describe('the bad-input corpus', () => {
+  // Without this a fixture that quietly stopped being odd would let the behaviour tests pass for
+  // nothing (a "greyscale" PNG once came out as RGB: sharp writes sRGB unless told otherwise).
   test('is what it claims: each oddity really has the format, depth, channels, frames or size named', async () => {
     const meta = (name: string) => sharp(path.join(corpus.dir, name)).metadata();
     assert.equal((await meta('cmyk.jpg')).space, 'cmyk');
@@ -182,9 +184,6 @@ describe('decoding odd images', () => {
     const results = await collect(classifier.classifyFiles([SOURCE_PHOTO, path.join(corpus.dir, '1x1.png')], { maxPixels: 100 }));
     assert.ok(isFailure(results[0]) && results[0].error.code === 'too-large' && /100-pixel limit/.test(results[0].error.message));
     assert.ok(!isFailure(results[1]));
-    // The bomb decodes under no default-sized limit, and the byte cap follows the pixel limit.
-    assert.ok(20000 * 20000 > DEFAULT_MAX_PIXELS);
-    assert.ok(maxFileBytes(100) < maxFileBytes() && maxFileBytes() < 1024 ** 3);
   });
 });
 
@@ -220,8 +219,8 @@ describe('classifying the corpus', () => {
   });
 
   test('undecodable, over-limit and special files each give one error naming the file and the reason, in order', { timeout: 30_000 }, async () => {
-    const explicit = [
-      ...ofOutcome('error').filter((e) => !(e.file.endsWith('locked.jpg'))),
+    const explicit: Pick<CorpusEntry, 'file' | 'expect'>[] = [
+      ...ofOutcome('error').filter((e) => !e.file.endsWith('locked.jpg')),
       { file: path.join(corpus.dir, 'drawing.svg'), expect: { outcome: 'error', code: 'unsupported', reason: /SVG/ } },
       // Named explicitly these are opened, not listed: they must fail, not block or read forever.
       { file: path.join(corpus.dir, 'pipe.jpg'), expect: { outcome: 'error', code: 'unreadable', reason: /not a regular file/ } },
@@ -229,7 +228,7 @@ describe('classifying the corpus', () => {
       { file: path.join(corpus.dir, 'self-loop.jpg'), expect: { outcome: 'error', code: 'unreadable', reason: /symbolic links/ } },
       { file: path.join(corpus.dir, 'nested'), expect: { outcome: 'error', code: 'unreadable', reason: /folder/ } },
       { file: path.join(corpus.dir, 'missing.jpg'), expect: { outcome: 'error', code: 'unreadable', reason: /not found/ } },
-    ] as CorpusEntry[];
+    ];
     // Mixed with good photos and a batch size of 3, so errors sit inside and across batches.
     const files = explicit.flatMap((e, i) => (i % 3 === 0 ? [corpus.original, e.file] : [e.file]));
     const results = await collect(classifier.classifyFiles(files, { batchSize: 3 }));

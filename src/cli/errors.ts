@@ -12,6 +12,7 @@ const USER_ERRORS = new Set([
   'OnnxFormatError',
   'UsageError',
   'VerificationError',
+  'OutputError',
 ]);
 
 export class UsageError extends Error {

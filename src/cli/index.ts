@@ -36,6 +36,7 @@ export async function main(argv: string[]): Promise<void> {
     .command('serve', 'HTTP inference server with dynamic micro-batching', serveOptions, run<ServeArgs>(serveCommand))
     .command('web <action>', 'build a static site that classifies photos in the browser', webOptions, run<WebArgs>(webCommand))
     .command('doctor', 'versions, backends and execution providers available here', doctorOptions, run(doctorCommand))
+    .command('bench', 'inference speed: raw ONNX Runtime vs predict vs TF.js on the same photos', (await import('../bench/command.ts')).benchOptions, run((await import('../bench/command.ts')).benchCommand))
     .demandCommand(1, 'name a command: train, convert, predict, eval, serve, web, demo or doctor')
     .strict()
     .fail((message, error, y) => {

@@ -3,4 +3,16 @@ export { exportLayersModel, supportedLayers, type ExportOptions } from './export
 export { UnsupportedLayerError } from './errors.ts';
 export { verifyAgainstTfjs, type VerifyResult, type OrtRuntime } from './verify.ts';
 export { onnx } from './onnx.ts';
-export { convertModelDir, VerificationError, PARITY_TOLERANCE, type ConvertResult } from './model-dir.ts';
+export { convertModelDir, VerificationError, PARITY_TOLERANCE, type ConvertResult, type ConvertOptions } from './model-dir.ts';
+export {
+  quantizeInt8,
+  convertToFloat16,
+  compareModels,
+  loadCalibration,
+  parseQuantizeMode,
+  QUANTIZE_MODES,
+  QUANTIZATION_METADATA_KEY,
+  type QuantizeMode,
+  type QuantizationReport,
+  type CalibrationData,
+} from './quantize/index.ts';

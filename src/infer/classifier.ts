@@ -54,7 +54,11 @@ export class Classifier {
 
   /** Class probabilities for preprocessed images (HWC floats), in one runtime call. */
   classifyBatch(inputs: readonly Float32Array[]): Promise<Float32Array[]> {
-    const job = this.queue.then(() => this.runBatch(inputs));
+    return this.enqueue(() => this.runBatch(inputs));
+  }
+
+  private enqueue<T>(run: () => Promise<T>): Promise<T> {
+    const job = this.queue.then(run);
     this.queue = job.catch(() => {});
     return job;
   }
@@ -71,13 +75,19 @@ export class Classifier {
       if (input.length !== size) throw new RangeError(`input ${i} holds ${input.length} values, the model takes ${size}`);
       batch.set(input, i * size);
     });
+    return this.runPacked(batch, inputs.length);
+  }
+
+  /** Runs the first `count` inputs already packed in `batch`; one probability row per input. */
+  private async runPacked(batch: Float32Array, count: number): Promise<Float32Array[]> {
     const { height, width } = this.spec.preprocess;
-    const output = await this.session.run(batch, [inputs.length, height, width, 3]);
+    const input = batch.length === count * this.inputSize ? batch : batch.subarray(0, count * this.inputSize);
+    const output = await this.session.run(input, [count, height, width, 3]);
     const classes = this.labels.length;
-    if (output.data.length !== inputs.length * classes) {
-      throw new Error(`${this.modelPath}: model returned ${output.data.length} scores for ${inputs.length} images of ${classes} classes`);
+    if (output.data.length !== count * classes) {
+      throw new Error(`${this.modelPath}: model returned ${output.data.length} scores for ${count} images of ${classes} classes`);
     }
-    return inputs.map((_, i) => output.data.slice(i * classes, (i + 1) * classes));
+    return Array.from({ length: count }, (_, i) => output.data.slice(i * classes, (i + 1) * classes));
   }
 
   /** Classifies one encoded image (an upload, say); a bad image gives a failure result. */
@@ -96,19 +106,33 @@ export class Classifier {
     const concurrency = positiveInteger(options.concurrency ?? DEFAULT_DECODES_IN_FLIGHT, 'concurrency');
     const k = this.topKFor(options.topK);
     options.signal?.throwIfAborted();
-    const pool = new OrderedPool(files, (file: string) => prepareFile(file, this.spec.preprocess, options.maxPixels), {
-      concurrency,
-      // Two batches ahead lets the next batch finish decoding while this one runs.
-      lookahead: Math.max(batchSize * 2, concurrency),
-    });
+    // Two batches ahead lets the next batch finish decoding while this one runs.
+    const lookahead = Math.max(batchSize * 2, concurrency);
+    // Each photo is resized straight into its slot of a batch buffer: no array per photo and no
+    // copy before the run. Photo i goes to slot i % batchSize of buffer floor(i / batchSize) % R.
+    // While batch b runs, photos up to b's end + lookahead may be in preparation, i.e. batches
+    // b+1 .. b+ceil(lookahead / batchSize), so R = that + 1 buffers are never written while read.
+    // A short list needs no more buffers than it has batches, nor longer ones than it has photos.
+    const size = this.inputSize;
+    const buffers = Math.min(Math.ceil(lookahead / batchSize) + 1, Math.ceil(files.length / batchSize));
+    const ring = Array.from({ length: buffers }, () => new Float32Array(Math.min(batchSize, files.length) * size));
+    const slotOf = (index: number) => ({ out: ring[Math.floor(index / batchSize) % ring.length], offset: (index % batchSize) * size });
+    const pool = new OrderedPool(
+      files.map((file, index) => ({ file, index })),
+      ({ file, index }) => prepareFile(file, this.spec.preprocess, options.maxPixels, slotOf(index)),
+      { concurrency, lookahead },
+    );
     let index = 0;
     try {
       while (pool.remaining > 0) {
         options.signal?.throwIfAborted();
         const batch: Prepared[] = [];
+        const buffer = slotOf(index).out;
         while (batch.length < batchSize && pool.remaining > 0) batch.push(await pool.next());
-        for (const result of await this.predict(batch, k)) {
-          options.onResult?.(result, index++);
+        for (const result of await this.predictPacked(batch, buffer, k)) {
+          // Not `onResult?.(result, index++)`: without a callback that skips the increment too.
+          options.onResult?.(result, index);
+          index++;
           yield result;
         }
       }
@@ -123,6 +147,25 @@ export class Classifier {
 
   private topKFor(requested: number | undefined): number {
     return Math.min(positiveInteger(requested ?? DEFAULT_TOP_K, 'topK'), this.labels.length);
+  }
+
+  /**
+   * Like predict, for a batch whose inputs sit in order in `buffer` (see classifyFiles). Failed
+   * photos leave their slots empty, so the good ones are first moved up to close the gaps.
+   */
+  private async predictPacked(batch: readonly Prepared[], buffer: Float32Array, k: number): Promise<PredictionResult[]> {
+    const size = this.inputSize;
+    let count = 0;
+    for (const item of batch) {
+      if (!('input' in item)) continue;
+      const at = item.input.byteOffset / Float32Array.BYTES_PER_ELEMENT;
+      if (item.input.buffer !== buffer.buffer || at % size !== 0) throw new Error('internal: a prepared input is not in its batch buffer');
+      if (at !== count * size) buffer.copyWithin(count * size, at, at + size);
+      count++;
+    }
+    const probs = count === 0 ? [] : await this.enqueue(() => this.runPacked(buffer, count));
+    let next = 0;
+    return batch.map((item) => ('input' in item ? toPrediction(item.file, probs[next++], this.labels, k) : item));
   }
 
   private async predict(batch: readonly Prepared[], k: number): Promise<PredictionResult[]> {

@@ -1,6 +1,7 @@
 import { readFile, stat } from 'node:fs/promises';
-import { ImageError, imageToInput, maxFileBytes } from '../data/index.ts';
+import { decodeImage, ImageError, maxFileBytes } from '../data/index.ts';
 import type { PreprocessSpec } from '../spec/index.ts';
+import { resizeToInput } from '../spec/resize.ts';
 import type { PredictionFailure } from './prediction.ts';
 
 // Turns one file or upload into a model input, or into a failure that names the reason. Never
@@ -23,18 +24,29 @@ function readFailure(file: string, error: unknown): PredictionFailure {
   return { file, error: { code: 'unreadable', message: reason } };
 }
 
-export async function prepareImage(image: Uint8Array, file: string, spec: PreprocessSpec, maxPixels?: number): Promise<Prepared> {
+/** Where to write the model input: a slot of a batch buffer, so no per-photo array is made. */
+export interface InputSlot {
+  out: Float32Array;
+  offset: number;
+}
+
+export async function prepareImage(image: Uint8Array, file: string, spec: PreprocessSpec, maxPixels?: number, slot?: InputSlot): Promise<Prepared> {
   // sharp wants a Buffer; wrapping shares the memory instead of copying the upload.
   const buffer = Buffer.isBuffer(image) ? image : Buffer.from(image.buffer, image.byteOffset, image.byteLength);
   try {
-    return { file, input: await imageToInput(buffer, file, spec, maxPixels === undefined ? {} : { maxPixels }) };
+    const decoded = await decodeImage(buffer, file, spec.background, maxPixels === undefined ? {} : { maxPixels });
+    // imageToInput's steps, with resize and range scaling fused into one pass (the same bits;
+    // test/resize-perf.test.ts compares the two): this runs on the main thread for every photo.
+    if (!slot) return { file, input: resizeToInput(decoded.data, decoded.width, decoded.height, 3, spec) };
+    resizeToInput(decoded.data, decoded.width, decoded.height, 3, spec, slot.out, slot.offset);
+    return { file, input: slot.out.subarray(slot.offset, slot.offset + spec.width * spec.height * 3) };
   } catch (error) {
     if (error instanceof ImageError) return { file, error: { code: error.code, message: error.reason } };
     return { file, error: { code: 'undecodable', message: (error as Error).message.split('\n')[0] } };
   }
 }
 
-export async function prepareFile(file: string, spec: PreprocessSpec, maxPixels?: number): Promise<Prepared> {
+export async function prepareFile(file: string, spec: PreprocessSpec, maxPixels?: number, slot?: InputSlot): Promise<Prepared> {
   let bytes: Buffer;
   try {
     // Look before reading: a FIFO named x.jpg would block a thread-pool thread forever, a link
@@ -51,5 +63,5 @@ export async function prepareFile(file: string, spec: PreprocessSpec, maxPixels?
   } catch (error) {
     return readFailure(file, error);
   }
-  return prepareImage(bytes, file, spec, maxPixels);
+  return prepareImage(bytes, file, spec, maxPixels, slot);
 }

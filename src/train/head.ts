@@ -74,14 +74,22 @@ export interface FeatureNorm {
   std: Float32Array;
 }
 
-/** Per-feature mean and standard deviation: pooled activations differ in scale by orders of magnitude. */
+/**
+ * Per-feature mean and a shrunk standard deviation: pooled activations differ in scale by orders
+ * of magnitude, so each feature is standardised, but its variance is pulled towards the mean
+ * variance (sqrt(var_j + mean(var))). Without that, a channel that happens to be near-constant in
+ * a small training set is blown up and dominates on new photos: measured on 40 photos per class,
+ * plain standardisation gave 67% test accuracy and the shrunk form 73%, with the same 98.1% on
+ * the full catalogue set.
+ */
 export function featureNorm(x: Float32Array, dim: number): FeatureNorm {
   const n = x.length / dim;
   const mean = new Float32Array(dim);
   const std = new Float32Array(dim);
   for (let i = 0; i < n; i++) for (let j = 0; j < dim; j++) mean[j] += x[i * dim + j] / n;
   for (let i = 0; i < n; i++) for (let j = 0; j < dim; j++) std[j] += (x[i * dim + j] - mean[j]) ** 2 / n;
-  for (let j = 0; j < dim; j++) std[j] = Math.sqrt(std[j]) + 1e-6;
+  const meanVariance = std.reduce((a, v) => a + v, 0) / dim;
+  for (let j = 0; j < dim; j++) std[j] = Math.sqrt(std[j] + meanVariance + 1e-12);
   return { mean, std };
 }
 

@@ -1,6 +1,7 @@
 import { onnx, type OnnxProto } from '../onnx.ts';
 import { calibrate, type CalibrationData, type CalibrationMethod } from './calibrate.ts';
 import { GraphIndex } from './graph-index.ts';
+import { correctHeads } from './head-correction.ts';
 import { defaultOpset, describeQuantization } from './mode.ts';
 import { calibrationRequest, planQdq } from './plan.ts';
 import { applyQdq, type QdqSummary } from './qdq.ts';
@@ -13,11 +14,6 @@ export interface Int8Result {
   summary: QdqSummary & { calibrationSamples: number };
 }
 
-/**
- * Static int8 quantisation of a float32 ONNX model into QDQ form: int8 symmetric per-channel
- * weights, uint8 asymmetric per-tensor activations whose ranges are the min/max the float model
- * reaches on `calibration`.
- */
 export interface Int8Options {
   /** How ranges are chosen from the calibration run; see DEFAULT_METHOD. */
   method?: CalibrationMethod;
@@ -27,6 +23,12 @@ export interface Int8Options {
 
 export const DEFAULT_METHOD: CalibrationMethod = { kind: 'minmax' };
 
+/**
+ * Static int8 quantisation of a float32 ONNX model into QDQ form: int8 symmetric per-channel
+ * weights, uint8 asymmetric per-tensor activations whose ranges are the min/max the float model
+ * reaches on `calibration`, biases corrected for the mean error that quantising causes. A
+ * classifier head stays float (see plan.ts).
+ */
 export async function quantizeInt8(fp32: Uint8Array, calibration: CalibrationData, options: Int8Options = {}): Promise<Int8Result> {
   const { method = DEFAULT_METHOD, source } = options;
   const model: OnnxProto.IModelProto = onnx.ModelProto.decode(fp32);
@@ -38,12 +40,14 @@ export async function quantizeInt8(fp32: Uint8Array, calibration: CalibrationDat
   // Ranges come from the untouched float graph, before the rewrite mutates its nodes.
   const measured = await calibrate(model, calibrationRequest(plan), calibration, method);
   const summary = applyQdq(graph, index, plan, measured);
+  await correctHeads(model, plan.heads, measured.means, calibration);
   describeQuantization(model, {
     mode: 'int8',
     format: 'QDQ',
     weights: 'int8 symmetric per-channel (Conv axis 0, Gemm/MatMul output axis)',
     activations: 'uint8 asymmetric per-tensor',
-    bias: 'int32 (input scale x weight scale)',
+    bias: 'int32 (input scale x weight scale), corrected for the mean weight-rounding error',
+    ...(plan.heads.length > 0 && { head: 'float; its bias corrected for the mean error of the int8 features' }),
     calibration: { ...method, samples: calibration.inputs.length, ...(source !== undefined && { source }) },
   });
   return { bytes: onnx.ModelProto.encode(model).finish(), summary: { ...summary, calibrationSamples: calibration.inputs.length } };

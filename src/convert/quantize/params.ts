@@ -19,7 +19,7 @@ const WEIGHT_QMAX = 127;
 
 /**
  * Asymmetric uint8 parameters covering `range` widened to include 0: zero must be exact because
- * padding and ReLU produce exact zeros, and a folded ReLU relies on 0 mapping to zero_point.
+ * padding and ReLU produce exact zeros (and ORT drops a ReLU before a Q only when zero_point is 0).
  */
 export function activationParams(range: Range): ActivationParams {
   const min = Math.min(0, range.min);

@@ -1,13 +1,13 @@
 import type { CalibrationRequest } from './calibrate.ts';
-import { DataType } from './tensors.ts';
 import { attribute, type GraphIndex, type Node, type Use } from './graph-index.ts';
+import { DataType } from './tensors.ts';
 
 /** A weight initializer quantised per output channel for one Conv/Gemm/MatMul node. */
 export interface WeightPlan {
   node: Node;
   /** Channel axis of the weight: Conv's OIHW axis 0, the N axis of a Gemm/MatMul [K, N] weight. */
   axis: number;
-  /** Input slot of a bias that can become int32 (scale = input scale x weight scale). */
+  /** Input slot of a 1-D per-channel bias, corrected for weight rounding and stored as int32. */
   biasSlot?: number;
   /**
    * Axes to average the node's input over for its per-channel means, which bias correction
@@ -18,9 +18,10 @@ export interface WeightPlan {
 
 /**
  * Where QuantizeLinear/DequantizeLinear go. The layout follows what ONNX Runtime's CPU provider
- * fuses (its QDQ selectors): DQ on every input and Q on the output of a Conv, Add or pool turns
- * the group into QLinearConv, QLinearAdd, ...; a Gemm/MatMul whose output feeds float ops
- * (Softmax) keeps a float output and still runs on integer kernels.
+ * fuses (its QDQ selectors): DQ on every input and Q on the output of a Conv or Add turns the
+ * group into QLinearConv or QLinearAdd. A Clip(0, 6)/Relu between a Conv and its Q stays in the
+ * graph, so the file computes exactly what the float model does with rounded tensors; ORT drops
+ * it as redundant because the uint8 range [0, max <= 6] already clips there.
  */
 export interface QdqPlan {
   /**
@@ -30,13 +31,20 @@ export interface QdqPlan {
   activations: Map<string, Use[]>;
   /** Outputs of data-movement ops, which must reuse their input's parameters for ORT to drop the pair. */
   aliases: Map<string, string>;
-  /** Clip/Relu nodes dropped, by the node whose output they clipped: the uint8 range clips instead. */
-  folds: Map<Node, Node>;
   weights: WeightPlan[];
+  /** Float classifier heads whose bias absorbs the mean error of the quantised features they read. */
+  heads: Node[];
 }
 
 /** Ops whose integer form ORT runs when their inputs are dequantized and their output quantized. */
-const ELEMENTWISE = new Set(['Add', 'GlobalAveragePool', 'AveragePool', 'Concat']);
+const ELEMENTWISE = new Set(['Add', 'AveragePool', 'Concat']);
+/**
+ * Global pools read their input quantised (so the conv before them stays an integer kernel) but
+ * pool and output in float: a per-tensor uint8 of pooled features costs a classifier far more
+ * accuracy than anything else in the network (measured on footwear's MobileNetV2 models, whose
+ * head standardises each feature and so amplifies small errors), and pooling is cheap.
+ */
+const FLOAT_POOLS = new Set(['GlobalAveragePool', 'GlobalMaxPool']);
 /** Ops that only move values: ORT drops the DQ -> op -> Q around them when both share parameters. */
 const MOVEMENT = new Set(['Transpose', 'Flatten', 'Reshape', 'Squeeze', 'Unsqueeze', 'MaxPool']);
 
@@ -58,9 +66,55 @@ function biasSlot(index: GraphIndex, node: Node, axis: number): number | undefin
   if (!bias || bias.dataType !== DataType.FLOAT || bias.dims?.length !== 1) return undefined;
   const channels = Number(index.initializers.get(node.input?.[1] ?? '')?.dims?.[axis]);
   if (Number(bias.dims[0]) !== channels) return undefined;
-  // QGemm adds an int32 bias scaled like the product, which only holds for alpha = beta = 1.
+  // Bias correction and QGemm's int32 bias both treat C as added once, which needs alpha = beta = 1.
   if (node.opType === 'Gemm' && ((attribute(node, 'alpha') ?? 1) !== 1 || (attribute(node, 'beta') ?? 1) !== 1)) return undefined;
   return node.opType === 'Conv' || node.opType === 'Gemm' ? 2 : undefined;
+}
+
+/**
+ * The nodes that make `tensor` out of global pools: the pools, and the reshapes and Concats
+ * between them and `tensor` (footwear's heads read several pooled layers, concatenated).
+ * Undefined when anything else contributes.
+ */
+function poolingNodes(index: GraphIndex, tensor: string): Node[] | undefined {
+  const producer = index.producer(tensor);
+  if (!producer) return undefined;
+  const op = producer.opType ?? '';
+  if (FLOAT_POOLS.has(op)) return [producer];
+  const sources = MOVEMENT.has(op) ? [producer.input?.[0] ?? ''] : op === 'Concat' ? (producer.input ?? []) : [];
+  const upstream = sources.map((s) => poolingNodes(index, s));
+  if (upstream.length === 0 || upstream.some((u) => u === undefined)) return undefined;
+  return [...upstream.flatMap((u) => u ?? []), producer];
+}
+
+/**
+ * A Gemm/MatMul fed by global pools (through reshapes and Concats) is a classifier head, and
+ * stays float with its weights: footwear's heads fold feature standardisation into their
+ * weights, so rows differ in scale by orders of magnitude and one int8 scale per output column
+ * loses them (measured: the head's int8 weights alone cost more agreement with fp32 than any
+ * other layer). A head is kilobytes and a negligible share of the compute: float costs nothing.
+ */
+function readsPooledFeatures(index: GraphIndex, node: Node): boolean {
+  return node.opType !== 'Conv' && poolingNodes(index, node.input?.[0] ?? '') !== undefined;
+}
+
+/**
+ * The classifier head: a Gemm/MatMul that reads pooled features, the pools, reshapes and
+ * Concats that make those features, and every node after the Gemm/MatMul. The fp16 converter
+ * keeps it float32 as the int8 one keeps it float: each pooled feature varies over a range far
+ * narrower than its value, so even fp16's rounding of it (2^-11 relative) moves probabilities.
+ */
+export function classifierHead(index: GraphIndex): Set<Node> {
+  const head = new Set<Node>();
+  for (const node of index.nodes) {
+    const fedByHead = (node.input ?? []).some((i) => {
+      const producer = index.producer(i);
+      return producer !== undefined && head.has(producer);
+    });
+    const pooling = node.opType === 'Gemm' || node.opType === 'MatMul' ? poolingNodes(index, node.input?.[0] ?? '') : undefined;
+    if (fedByHead || pooling) [...(pooling ?? []), node].forEach((n) => head.add(n));
+  }
+  return head;
 }
 
 /** Conv input is [N, C, ...spatial]: mean over all but axis 1. Gemm input (no transA) is [N, K]. */
@@ -71,24 +125,6 @@ function meanAxes(index: GraphIndex, node: Node): number[] {
 }
 
 /**
- * Clip/Relu whose clipping a uint8 range reproduces: the range always includes 0 and lies within
- * the activation's measured output, so Q's saturation clips exactly where the node would.
- */
-function isFoldableActivation(index: GraphIndex, node: Node): boolean {
-  if (node.opType === 'Relu') return true;
-  if (node.opType !== 'Clip') return false;
-  const bound = (slot: number, name: string, fallback: number): number => {
-    const fromInput = index.floatInitializer(node.input?.[slot] || undefined);
-    if (fromInput) return fromInput[0];
-    const fromAttribute = attribute(node, name);
-    return typeof fromAttribute === 'number' ? fromAttribute : fallback;
-  };
-  // A Clip bound fed by a computed tensor is not known here, so that Clip stays.
-  for (const slot of [1, 2]) if (node.input?.[slot] && !index.isInitializer(node.input[slot])) return false;
-  return bound(1, 'min', -Infinity) <= 0 && bound(2, 'max', Infinity) >= 0;
-}
-
-/**
  * Decides the QDQ layout in one backwards pass: a node is quantised only if every reader of its
  * output reads it quantised, so no integer kernel ever hands a float op a tensor it must
  * re-quantise, and a Q never has a float sibling (which would stop ORT fusing the producer).
@@ -96,40 +132,29 @@ function isFoldableActivation(index: GraphIndex, node: Node): boolean {
 export function planQdq(index: GraphIndex): QdqPlan {
   const slots = new Map<Node, Set<number>>();
   const aliases = new Map<string, string>();
-  const folds = new Map<Node, Node>();
   const weights: WeightPlan[] = [];
+  const heads: Node[] = [];
 
   const readQuantized = (tensor: string): boolean => {
     const uses = index.usesOf(tensor);
     return !index.graphOutputs.has(tensor) && uses.length > 0 && uses.every((u) => slots.get(u.node)?.has(u.slot));
   };
-  /**
-   * A quantised producer whose only reader is a Clip/Relu read quantised drops that activation:
-   * the producer then writes the activation's output and Q's saturation does the clipping.
-   * (An output read quantised needs nothing more: its readers' slots already list it.)
-   */
-  const foldActivation = (node: Node): void => {
-    const out = node.output?.[0] ?? '';
-    const uses = index.usesOf(out);
-    const next = uses.length === 1 && !index.graphOutputs.has(out) ? uses[0].node : undefined;
-    if (!process.env.QNOFOLD && next && uses[0].slot === 0 && isFoldableActivation(index, next) && readQuantized(next.output?.[0] ?? '')) folds.set(next, node);
-  };
-
   const skip = new Set((process.env.QSKIP ?? '').split(','));
   for (const node of [...index.nodes].reverse()) {
     const op = node.opType ?? '';
-    if (skip.has(op) || skip.has(node.name ?? '')) continue;
+    if (skip.has(node.name ?? '')) continue;
     const inputs = node.input ?? [];
     const out = node.output?.[0] ?? '';
     const axis = weightAxis(index, node);
-    if (axis !== undefined) {
-      slots.set(node, new Set([0]));
+    if (axis !== undefined && op === 'Gemm' && readsPooledFeatures(index, node) && biasSlot(index, node, axis) !== undefined) heads.push(node);
+    if (axis !== undefined && !readsPooledFeatures(index, node)) {
       const bias = biasSlot(index, node, axis);
       weights.push({ node, axis, biasSlot: bias, meanAxes: bias === undefined ? undefined : meanAxes(index, node) });
-      foldActivation(node);
+      slots.set(node, new Set([0]));
+    } else if (FLOAT_POOLS.has(op) && !index.isInitializer(inputs[0])) {
+      slots.set(node, new Set([0]));
     } else if (ELEMENTWISE.has(op) && node.output?.length === 1 && inputs.every((i) => i && !index.isInitializer(i)) && readQuantized(out)) {
       slots.set(node, new Set(inputs.map((_, slot) => slot)));
-      foldActivation(node);
     } else if (MOVEMENT.has(op) && node.output?.length === 1 && !index.isInitializer(inputs[0]) && readQuantized(out)) {
       slots.set(node, new Set([0]));
       aliases.set(out, inputs[0]);
@@ -143,7 +168,7 @@ export function planQdq(index: GraphIndex): QdqPlan {
       activations.set(tensor, [...(activations.get(tensor) ?? []), { node, slot }]);
     }
   }
-  return { activations, aliases, folds, weights: weights.reverse() };
+  return { activations, aliases, weights: weights.reverse(), heads };
 }
 
 /** The tensor whose measured range sets `tensor`'s parameters (itself unless it is an alias). */
@@ -157,6 +182,9 @@ export function rangeSource(plan: QdqPlan, tensor: string): string {
 export function calibrationRequest(plan: QdqPlan): CalibrationRequest {
   return {
     ranges: [...new Set([...plan.activations.keys()].map((t) => rangeSource(plan, t)))],
-    means: plan.weights.flatMap((w) => (w.meanAxes ? [{ tensor: w.node.input?.[0] ?? '', axes: w.meanAxes }] : [])),
+    means: [
+      ...plan.weights.flatMap((w) => (w.meanAxes ? [{ tensor: w.node.input?.[0] ?? '', axes: w.meanAxes }] : [])),
+      ...plan.heads.map((head) => ({ tensor: head.input?.[0] ?? '', axes: [0] })),
+    ],
   };
 }

@@ -10,7 +10,6 @@ export interface QdqSummary {
   activations: number;
   weights: number;
   biases: number;
-  foldedActivations: number;
 }
 
 /** Names derived from existing ones, kept unique across the graph as ONNX requires. */
@@ -38,8 +37,7 @@ function axisAttribute(axis: number): OnnxProto.IAttributeProto {
 /**
  * Rewrites `graph` in place into QDQ form following `plan`: a QuantizeLinear (uint8, per-tensor,
  * from the measured range) after each planned activation and a DequantizeLinear before each use;
- * int8 per-channel weights and int32 biases behind DequantizeLinear; folded Clip/Relu removed.
- * Nodes stay in topological order: each DQ right before its reader, each Q right after its writer.
+ * int8 per-channel weights and int32 biases behind DequantizeLinear. Nodes stay in topological order: each DQ right before its reader, each Q right after its writer.
  */
 export function applyQdq(graph: OnnxProto.IGraphProto, index: GraphIndex, plan: QdqPlan, calibration: CalibrationResult): QdqSummary {
   const { ranges, means } = calibration;
@@ -48,7 +46,7 @@ export function applyQdq(graph: OnnxProto.IGraphProto, index: GraphIndex, plan: 
   const before = new Map<Node, Node[]>();
   /** The QuantizeLinear of each planned activation, emitted right after the tensor's writer. */
   const after = new Map<string, Node[]>();
-  const summary: QdqSummary = { activations: 0, weights: 0, biases: 0, foldedActivations: plan.folds.size };
+  const summary: QdqSummary = { activations: 0, weights: 0, biases: 0 };
   const addInitializer = (tensor: OnnxProto.ITensorProto): string => {
     initializers.push(tensor);
     return tensor.name as string;
@@ -75,15 +73,15 @@ export function applyQdq(graph: OnnxProto.IGraphProto, index: GraphIndex, plan: 
   };
   // Weights first: a bias's scale needs its node's input parameters, looked up by the input's
   // original name before the activation pass below renames that input to its DQ output.
-  for (const weight of process.env.QW === '0' ? [] : plan.weights) {
+  for (const weight of plan.weights) {
     const input = (weight.node.input as string[])[0];
-    const added = quantizeWeights(weight, index, paramsOf(input), process.env.QBC === '0' ? undefined : means.get(input), names, addInitializer);
+    const added = quantizeWeights(weight, index, paramsOf(input), means.get(input), names, addInitializer);
     for (const n of added.nodes) insertBefore(weight.node, n);
     summary.weights++;
-    if (added.bias) summary.biases++;
+    if (added.int32Bias) summary.biases++;
   }
 
-  for (const [tensor, uses] of process.env.QA === '0' ? [] : plan.activations) {
+  for (const [tensor, uses] of plan.activations) {
     const p = paramsOf(tensor);
     const quantized = names.unique(`${tensor}/q`);
     after.set(tensor, [{ opType: 'QuantizeLinear', input: [tensor, p.scaleName, p.zeroPointName], output: [quantized] }]);
@@ -96,14 +94,10 @@ export function applyQdq(graph: OnnxProto.IGraphProto, index: GraphIndex, plan: 
     summary.activations++;
   }
 
-  // Folded activations: the producer writes the Clip/Relu output directly.
-  for (const [activation, producer] of plan.folds) (producer.output as string[])[0] = (activation.output as string[])[0];
-
   const nodes: Node[] = [];
   const emitQ = (tensor: string) => nodes.push(...(after.get(tensor) ?? []));
   for (const tensor of after.keys()) if (index.graphInputs.has(tensor)) emitQ(tensor);
   for (const node of index.nodes) {
-    if (plan.folds.has(node)) continue;
     nodes.push(...(before.get(node) ?? []), node);
     for (const out of node.output ?? []) emitQ(out);
   }
@@ -113,15 +107,18 @@ export function applyQdq(graph: OnnxProto.IGraphProto, index: GraphIndex, plan: 
   return summary;
 }
 
-/** DequantizeLinear nodes feeding one node its int8 weight and (when planned) int32 bias. */
+/**
+ * DequantizeLinear nodes feeding one node its int8 weight and int32 bias; the bias first absorbs
+ * the average error that rounding the weight causes (bias-correction.ts).
+ */
 function quantizeWeights(
   plan: WeightPlan,
   index: GraphIndex,
-  input: ActivationParams,
+  input: ActivationParams & { scaleName: string },
   inputMeans: Float32Array | undefined,
   names: Names,
   addInitializer: (t: OnnxProto.ITensorProto) => string,
-): { nodes: Node[]; bias: boolean } {
+): { nodes: Node[]; int32Bias: boolean } {
   const node = plan.node;
   const inputs = node.input as string[];
   const weightName = inputs[1];
@@ -153,10 +150,14 @@ function quantizeWeights(
     const biasName = inputs[plan.biasSlot];
     const qb = quantizeBias(bias, input.scale, scales);
     const bq = addInitializer(int32Tensor(names.unique(`${biasName}/int32`), qb.data, [qb.data.length]));
-    const bs = addInitializer(floatTensor(names.unique(`${biasName}/scale`), qb.scales, [qb.scales.length]));
+    // The bias scale is by definition input scale x weight scale: a Mul of the two initializers
+    // states that and saves storing one more float per channel (ORT folds it when loading).
+    const bs = names.unique(`${biasName}/scale`);
     const b = names.unique(`${biasName}/dq`);
+    nodes.push({ opType: 'Mul', input: [input.scaleName, s], output: [bs] });
+    // No zero point: absent means 0 of the int32 type, which is what a bias uses.
     nodes.push({ opType: 'DequantizeLinear', input: [bq, bs], output: [b], attribute: [axisAttribute(0)] });
     inputs[plan.biasSlot] = b;
   }
-  return { nodes, bias: bias !== undefined };
+  return { nodes, int32Bias: bias !== undefined };
 }

@@ -1,0 +1,66 @@
+import os from 'node:os';
+
+// Small measuring tools shared by every row of the inference bench.
+
+/** The q-quantile (0..1) of `values` by the nearest-rank method; NaN for no values. */
+export function quantile(values: readonly number[], q: number): number {
+  if (values.length === 0) return Number.NaN;
+  const sorted = [...values].sort((a, b) => a - b);
+  return sorted[Math.min(sorted.length - 1, Math.max(0, Math.ceil(q * sorted.length) - 1))];
+}
+
+/** The 1-minute load average: the machine is shared, so every number is read beside it. */
+export function load1m(): number {
+  return Number(os.loadavg()[0].toFixed(2));
+}
+
+export const MIB = 2 ** 20;
+
+/**
+ * Samples process.memoryUsage().rss on a timer and keeps the maxima: one for the whole run, one
+ * since the last `phase()`. onnxruntime-node runs block the event loop, so a peak inside a run
+ * can be missed; `sample()` after each step catches what the run left behind.
+ */
+export class RssSampler {
+  private peak = 0;
+  private phasePeak = 0;
+  private readonly timer: NodeJS.Timeout;
+
+  constructor(intervalMs = 20) {
+    this.sample();
+    this.timer = setInterval(() => this.sample(), intervalMs);
+    // A forgotten sampler must not keep the process alive.
+    this.timer.unref();
+  }
+
+  sample(): void {
+    const rss = process.memoryUsage().rss;
+    if (rss > this.peak) this.peak = rss;
+    if (rss > this.phasePeak) this.phasePeak = rss;
+  }
+
+  /** Starts a new phase; returns the peak of the phase that ended, in MiB. */
+  phase(): number {
+    this.sample();
+    const peak = this.phasePeak;
+    this.phasePeak = process.memoryUsage().rss;
+    return peak / MIB;
+  }
+
+  /** Peak over the sampler's whole life, in MiB. */
+  get peakMiB(): number {
+    this.sample();
+    return this.peak / MIB;
+  }
+
+  stop(): void {
+    clearInterval(this.timer);
+  }
+}
+
+/** Seconds taken by `work`, which reports how many images it handled. */
+export async function timed(work: () => Promise<number>): Promise<{ images: number; seconds: number }> {
+  const start = performance.now();
+  const images = await work();
+  return { images, seconds: (performance.now() - start) / 1000 };
+}

@@ -23,7 +23,8 @@ export interface PredictionFailure {
 
 export type PredictionResult = Prediction | PredictionFailure;
 
-export function isFailure(result: PredictionResult): result is PredictionFailure {
+/** Whether a result (a prediction, or a prepared input) is a per-file failure. */
+export function isFailure<T extends object>(result: T | PredictionFailure): result is PredictionFailure {
   return 'error' in result;
 }
 

@@ -1,6 +1,5 @@
-import { readFile } from 'node:fs/promises';
-import { ImageError, imageToInput, type Sample } from '../data/index.ts';
-import type { OnnxSession } from '../infer/index.ts';
+import type { Sample } from '../data/index.ts';
+import { isFailure, prepareFile, type OnnxSession } from '../infer/index.ts';
 import type { PreprocessSpec } from '../spec/index.ts';
 
 export interface FeatureSet {
@@ -31,15 +30,6 @@ export function flipHorizontal(input: Float32Array, height: number, width: numbe
   return out;
 }
 
-async function loadInput(sample: Sample, spec: PreprocessSpec): Promise<Float32Array | ImageError> {
-  try {
-    return await imageToInput(await readFile(sample.file), sample.file, spec);
-  } catch (error) {
-    if (error instanceof ImageError) return error;
-    return new ImageError(sample.file, `cannot read file (${(error as NodeJS.ErrnoException).code ?? (error as Error).message})`, 'unreadable');
-  }
-}
-
 /**
  * Runs the frozen backbone once per image (and once per flipped copy when `flip`) through ONNX
  * Runtime. Decoding the next batch overlaps with inference on the current one. Unreadable images
@@ -58,16 +48,17 @@ export async function extractFeatures(
   const kept: Sample[] = [];
   const failures: ExtractResult['failures'] = [];
   let dim = 0;
-  const decode = (start: number) => Promise.all(samples.slice(start, start + batchSize).map((s) => loadInput(s, spec)));
+  // The same reading and preprocessing as `footwear predict`, so training sees what inference sees.
+  const decode = (start: number) => Promise.all(samples.slice(start, start + batchSize).map((s) => prepareFile(s.file, spec)));
   let pending = decode(0);
   for (let start = 0; start < samples.length; start += batchSize) {
     const decoded = await pending;
     if (start + batchSize < samples.length) pending = decode(start + batchSize);
     const good: Float32Array[] = [];
     decoded.forEach((d, i) => {
-      if (d instanceof ImageError) failures.push({ file: d.file, reason: d.reason });
+      if (isFailure(d)) failures.push({ file: d.file, reason: d.error.message });
       else {
-        good.push(d);
+        good.push(d.input);
         kept.push(samples[start + i]);
       }
     });

@@ -80,6 +80,9 @@ export async function train(options: TrainOptions, events: TrainEvents = {}): Pr
         throw new TrainError(`${bad} of ${total} images could not be read (limit ${Math.round(options.maxBadFraction * 100)}%); first: ${skipped[0]?.file}: ${skipped[0]?.reason}`);
       }
       if (bad > 0) log(`skipped ${bad} unreadable image(s); first: ${skipped[0]?.file}: ${skipped[0]?.reason}`);
+      const trainLabels = new Set(trainResult.views[0].labels);
+      const lost = dataset.labels.filter((_, label) => !trainLabels.has(label));
+      if (lost.length > 0) throw new TrainError(`no readable training images left in class folder(s): ${lost.join(', ')}`);
       sets = { val: valResult.views[0] };
       trainResult.views.forEach((v, i) => (sets![`train${i}`] = v));
       await writeFeatureCache(cacheDir, key, sets);

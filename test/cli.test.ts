@@ -113,6 +113,8 @@ test('doctor --json lists versions, the TF.js backend and the execution provider
   const d = JSON.parse(r.stdout) as { packages: Record<string, string | null>; tfjs: { backend: string }; onnxruntime: { providers: Record<string, string> }; hints: string[] };
   assert.match(d.packages['onnxruntime-node'] ?? '', /^\d+\.\d+\.\d+$/);
   assert.match(d.packages['@tensorflow/tfjs'] ?? '', /^\d+\.\d+\.\d+$/);
+  assert.match(d.packages['onnxruntime-web'] ?? '', /^\d+\.\d+\.\d+$/, 'found even though its exports hide package.json');
+  assert.ok('@tensorflow/tfjs-node-gpu' in d.packages, 'optional peers are listed, installed or not');
   assert.ok(['wasm', 'cpu', 'tfjs-node', 'tfjs-node-gpu'].includes(d.tfjs.backend));
   assert.equal(d.onnxruntime.providers.cpu, 'available');
   assert.ok('cuda' in d.onnxruntime.providers);

@@ -1,10 +1,10 @@
 import type { Classifier, OnnxSession } from '../infer/index.ts';
 import { packBatch } from './images.ts';
 import { classifyAll } from './predict.ts';
+import { runBatches } from './raw-ort.ts';
 import { rowOf, round, type BenchContext } from './row.ts';
 import { quantile } from './stats.ts';
 import type { BenchRow, VariantName } from './types.ts';
-import { runBatches } from './raw-ort.ts';
 
 export interface Paired {
   /** predict over all the files: the sum of its rounds. */

@@ -1,13 +1,17 @@
+import { DatasetError } from '../data/index.ts';
 import { isFailure, type Classifier } from '../infer/index.ts';
 import { measureRow, round, type BenchContext } from './row.ts';
 import { quantile } from './stats.ts';
 import type { BenchRow, LatencySummary, VariantName } from './types.ts';
 
-/** Consumes classifyFiles as `footwear predict` does; a failed photo would skew the rate, so it stops the bench. */
+/**
+ * Consumes classifyFiles as `footwear predict` does. A photo that fails costs less than one that
+ * is classified and would flatter the rate, so the bench stops and names it instead.
+ */
 export async function classifyAll(classifier: Classifier, files: readonly string[], batchSize: number): Promise<number> {
   let count = 0;
   for await (const result of classifier.classifyFiles(files, { batchSize })) {
-    if (isFailure(result)) throw new Error(`${result.file}: ${result.error.message}`);
+    if (isFailure(result)) throw new DatasetError(`${result.file}: ${result.error.message}; the bench needs photos that decode (remove it or pick another --data folder)`);
     count++;
   }
   return count;

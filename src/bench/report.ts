@@ -1,6 +1,7 @@
 import { existsSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { BENCHMARKS_MD, writeSection } from '../../bench/sections.ts';
+import { CUDA_INSTALL_HINT } from '../infer/index.ts';
 import type { BenchReport, BenchRow, Ratio } from './types.ts';
 
 // The report as a table for people: printed by `footwear bench`, and with --write kept in
@@ -79,6 +80,7 @@ export function markdownSection(report: BenchReport): string {
     `- models: ${files}; execution provider ${report.executionProvider}; ONNX Runtime threads ${report.threads ?? 'default'}`,
     `- photos: ${report.images} from \`${report.data}\`, spread over its folders, already in the page cache; TF.js and onnxruntime-web rows time the first of them only (their "images" column)`,
     '- "model alone": `session.run` on input tensors made before the clock starts (no files, no decode); "predict": `Classifier.classifyFiles` as `footwear predict` runs it (read, decode, resize, run, softmax/top-k), timed in rounds that alternate with the model alone at its best batch size (the goal ratio below is the median of the per-round ratios, so both sides of it saw the same load); TF.js: the same job with the TF.js copy of the model (`tfjs/model.json`), same decode and preprocessing, `model.predict`',
+    '- peak RSS: the largest resident set size sampled while the row ran; the process is one, so it includes what earlier rows left allocated (ONNX Runtime keeps its arena for the largest batch)',
     '',
     table(report),
     '',
@@ -91,7 +93,7 @@ function gpuPlaceholder(): string {
     `- ${GPU_NOT_MEASURED}. No number here is estimated.`,
     '- to measure on a machine with an NVIDIA GPU (CUDA 12, cuDNN 9): `ONNXRUNTIME_NODE_INSTALL=cuda12 npm rebuild onnxruntime-node`, then',
     '  `footwear bench --model DIR --data DIR --ep cuda --batch-sizes 1,32,128,256 --write`; int8/fp16 rows appear when `footwear convert --quantize int8|fp16` has written model.int8.onnx / model.fp16.onnx beside model.onnx.',
-    '- without the CUDA provider, `--ep cuda` stops at once with the install hint above.',
+    `- without the CUDA provider, \`--ep cuda\` stops before measuring anything, saying: ${CUDA_INSTALL_HINT}.`,
   ].join('\n');
 }
 

@@ -57,10 +57,3 @@ export class RssSampler {
     clearInterval(this.timer);
   }
 }
-
-/** Seconds taken by `work`, which reports how many images it handled. */
-export async function timed(work: () => Promise<number>): Promise<{ images: number; seconds: number }> {
-  const start = performance.now();
-  const images = await work();
-  return { images, seconds: (performance.now() - start) / 1000 };
-}

@@ -6,7 +6,7 @@ import { readFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import type * as tfjs from '@tensorflow/tfjs';
-import { loadBaseModel, loadTf } from '../src/backbone/index.ts';
+import { loadBaseModel, loadTf, MOBILENET_FEATURES } from '../src/backbone/index.ts';
 import { discoverDataset, imageToInput } from '../src/data/index.ts';
 import { evaluate } from '../src/eval/index.ts';
 import { loadModel } from '../src/infer/index.ts';
@@ -57,7 +57,7 @@ for (const root of roots) {
     '| what | value |',
     '| --- | --- |',
     `| training images | ${(await discoverDataset(path.join(root, 'train'))).samples.length} (${defaultTrainOptions('', '').valSplit * 100}% held out for validation) |`,
-    `| feature layers, input range | ${defaultTrainOptions('', '').featureLayers.join(' + ')}, [${defaultTrainOptions('', '').range.join(', ')}] |`,
+    `| feature layers, input range | ${MOBILENET_FEATURES.layers.join(' + ')}, [${defaultTrainOptions('', '').range.join(', ')}] |`,
     `| best epoch / epochs run | ${trained.bestEpoch} / ${trained.history.length} |`,
     `| validation accuracy | ${((trained.valAccuracy ?? 0) * 100).toFixed(2)}% |`,
     `| **test accuracy** (${report.n} images) | **${(report.accuracy * 100).toFixed(2)}%** |`,

@@ -120,3 +120,21 @@ test('doctor --json lists versions, the TF.js backend and the execution provider
   assert.ok('cuda' in d.onnxruntime.providers);
   if (d.onnxruntime.providers.cuda !== 'available') assert.ok(d.hints.some((h) => h.includes('ONNXRUNTIME_NODE_INSTALL=cuda12')));
 });
+
+test('convert --verify re-exports the TF.js model to the same ONNX bytes, checked against TF.js', async () => {
+  const model = await trainedModel();
+  const out = path.join(await mkdtemp(path.join(os.tmpdir(), 'fw-convert-')), 'again.onnx');
+  const r = await footwear('convert', '--model', model, '--out', out, '--verify', '--json');
+  assert.equal(r.code, 0, r.stderr);
+  const result = JSON.parse(r.stdout) as { path: string; labels: string[]; verification: { maxAbsDiff: number; sameArgmax: number; n: number } };
+  assert.equal(result.path, out);
+  assert.deepEqual(result.labels, ['Boot', 'Sandal', 'Shoe']);
+  assert.ok(result.verification.maxAbsDiff <= 1e-4 && result.verification.sameArgmax === result.verification.n);
+  assert.ok(Buffer.compare(await readFile(out), await readFile(path.join(model, 'model.onnx'))) === 0, 'the export is deterministic');
+});
+
+test('convert on a folder without a TF.js model says what is missing', async () => {
+  const r = await footwear('convert', '--model', await mkdtemp(path.join(os.tmpdir(), 'fw-empty-')));
+  assert.equal(r.code, 1);
+  assert.match(r.stderr, /^footwear: .*no TF\.js model at .*tfjs\/model\.json/m);
+});

@@ -6,7 +6,8 @@ import path from 'node:path';
 import { test } from 'node:test';
 import { loadModel } from '../src/infer/index.ts';
 import { defaultTrainOptions, train, type EpochStats } from '../src/train/index.ts';
-import { SHOES, subsetDataset } from './fixtures/shared-data.ts';
+import { firstFiles, SHOES, subsetDataset } from './fixtures/shared-data.ts';
+import { loadBaseModel, loadTf, saveTfjsModel, truncate } from '../src/backbone/index.ts';
 import { trainedModel } from './fixtures/trained-model.ts';
 
 test('the trained model directory describes itself: ONNX with spec metadata, TF.js copy, training record', async () => {
@@ -52,4 +53,19 @@ test('early stopping restores the best epoch, and a run interrupted mid-way resu
   assert.deepEqual(resumed.history.slice(0, 2).map((h) => h.loss), full.history.slice(0, 2).map((h) => h.loss), 'the first epochs come from the checkpoint');
   assert.ok(resumed.history.length >= 3 && resumed.history[2].epoch === 3, 'training continued at epoch 3');
   assert.ok(Math.abs((resumed.valAccuracy ?? 0) - (full.valAccuracy ?? 0)) <= 0.1, `resumed ${resumed.valAccuracy} vs uninterrupted ${full.valAccuracy}`);
+});
+
+test('--backbone takes another TF.js LayersModel: its last feature map feeds the head', async () => {
+  const { tf } = await loadTf();
+  const backboneDir = await mkdtemp(path.join(os.tmpdir(), 'fw-backbone-'));
+  await saveTfjsModel(truncate(tf, await loadBaseModel(tf, 'mobilenet'), 'block_5_add'), backboneDir, {});
+  const data = await subsetDataset(path.join(SHOES, 'train'), 20, 'shoes-train');
+  const out = await mkdtemp(path.join(os.tmpdir(), 'fw-other-backbone-'));
+  const result = await train({ ...defaultTrainOptions(data, out), backbone: backboneDir, epochs: 5 });
+  const record = JSON.parse(await readFile(path.join(out, 'training.json'), 'utf8')) as { spec: { backbone: { name: string; cut: string } } };
+  assert.deepEqual(record.spec.backbone, { name: backboneDir, cut: 'block_5_add' });
+  assert.ok((result.onnx?.maxAbsDiff ?? 1) <= 1e-4);
+  const classifier = await loadModel(out);
+  const [photo] = await firstFiles(path.join(SHOES, 'test'), 1);
+  for await (const r of classifier.classifyFiles([photo.file])) assert.ok('label' in r && classifier.labels.includes(r.label), JSON.stringify(r));
 });

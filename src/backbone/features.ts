@@ -29,3 +29,18 @@ export function buildFeatureModel(tf: Tf, base: tfjs.LayersModel, layers: string
   const output = pooled.length === 1 ? pooled[0] : (tf.layers.concatenate({ name: 'features' }).apply(pooled) as tfjs.SymbolicTensor);
   return tf.model({ inputs: base.inputs, outputs: output, name: 'features' });
 }
+
+/**
+ * The layers to pool for features when none are named: the measured default for the bundled
+ * MobileNetV2; for another backbone, its last layer with a feature map (rank-4 output), which
+ * is where a classification head would normally sit.
+ */
+export function defaultFeatureLayers(base: tfjs.LayersModel, backbone: string): string[] {
+  if (backbone === 'mobilenet') return MOBILENET_FEATURES.layers;
+  const maps = base.layers.filter((l) => {
+    const shape = l.outputShape;
+    return Array.isArray(shape) && !Array.isArray(shape[0]) && shape.length === 4;
+  });
+  if (maps.length === 0) throw new Error(`backbone ${backbone} has no layer with a 4-D (feature map) output to pool`);
+  return [maps[maps.length - 1].name];
+}

@@ -1,6 +1,6 @@
 import { readFile, rm } from 'node:fs/promises';
 import path from 'node:path';
-import { buildFeatureModel, loadBaseModel, loadTf, saveTfjsModel } from '../backbone/index.ts';
+import { buildFeatureModel, defaultFeatureLayers, loadBaseModel, loadTf, saveTfjsModel } from '../backbone/index.ts';
 import { exportLayersModel, convertModelDir } from '../convert/index.ts';
 import { discoverDataset, stratifiedSplit } from '../data/index.ts';
 import { openSession } from '../infer/index.ts';
@@ -54,19 +54,20 @@ export async function train(options: TrainOptions, events: TrainEvents = {}): Pr
   const { tf, backend } = await loadTf();
   log(`TF.js backend: ${backend}`);
   const base = await loadBaseModel(tf, options.backbone);
+  const featureLayers = options.featureLayers ?? defaultFeatureLayers(base, options.backbone);
   const preprocess = defaultPreprocess({ range: options.range, height: base.inputs[0].shape[1] ?? 224, width: base.inputs[0].shape[2] ?? 224 });
   const config = { classes: dataset.labels.length, dropout: options.dropout, learningRate: options.learningRate, epochs: options.epochs, batchSize: options.batchSize, patience: options.patience, seed: options.seed };
 
   // Features: from the cache when this exact run was interrupted or repeated, else extracted.
   const featuresStarted = Date.now();
-  const key = cacheKey({ backbone: options.backbone, layers: options.featureLayers, preprocess, flip: options.flipAugment, train: trainSamples, val: valSamples });
+  const key = cacheKey({ backbone: options.backbone, layers: featureLayers, preprocess, flip: options.flipAugment, train: trainSamples, val: valSamples });
   const cacheDir = path.join(options.out, MODEL_FILES.featureCache);
   let sets = await readFeatureCache(cacheDir, key);
   let executionProvider = 'cache';
   const skipped: TrainResult['skipped'] = [...dataset.skipped];
   if (sets) log(`features: reusing ${cacheDir}`);
   else {
-    const featureModel = buildFeatureModel(tf, base, options.featureLayers);
+    const featureModel = buildFeatureModel(tf, base, featureLayers);
     const session = await openSession(exportLayersModel(featureModel), { ep: options.ep, log });
     executionProvider = session.executionProvider;
     try {
@@ -105,14 +106,14 @@ export async function train(options: TrainOptions, events: TrainEvents = {}): Pr
   });
   const headSeconds = (Date.now() - headStarted) / 1000;
 
-  const classifier = assembleClassifier(tf, base, options.featureLayers, head, norm, config);
+  const classifier = assembleClassifier(tf, base, featureLayers, head, norm, config);
   const spec: ModelSpec = {
     format: SPEC_FORMAT,
     labels: dataset.labels,
     preprocess,
     inputName: 'input',
     outputName: 'probabilities',
-    backbone: { name: options.backbone, cut: options.featureLayers.join('+') },
+    backbone: { name: options.backbone, cut: featureLayers.join('+') },
     createdAt: new Date().toISOString(),
   };
   await saveTfjsModel(classifier, path.join(options.out, MODEL_FILES.tfjs), { spec });

@@ -8,8 +8,11 @@ export interface TrainOptions {
   out: string;
   /** 'mobilenet' (bundled) or a path to a TF.js LayersModel. */
   backbone: string;
-  /** Backbone layers whose pooled activations feed the head. */
-  featureLayers: string[];
+  /**
+   * Backbone layers whose pooled activations feed the head; unset: the measured default for the
+   * bundled MobileNetV2, or the last feature map of another backbone.
+   */
+  featureLayers?: string[];
   /** Input scaling [min, max] for pixels 0..255. */
   range: [number, number];
   epochs: number;
@@ -37,7 +40,6 @@ export function defaultTrainOptions(data: string, out: string): TrainOptions {
     data,
     out,
     backbone: 'mobilenet',
-    featureLayers: MOBILENET_FEATURES.layers,
     range: MOBILENET_FEATURES.range,
     epochs: 40,
     batchSize: 64,

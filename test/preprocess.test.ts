@@ -39,7 +39,7 @@ test('real catalogue photos decode to 136x102 RGB and preprocess to the model gr
     assert.ok(decoded.width >= 135 && decoded.height === 102, `${file}: ${decoded.width}x${decoded.height}`);
     const input = await imageToInput(bytes, file, spec);
     assert.equal(input.length, 224 * 224 * 3);
-    assert.ok(input.every((v) => v >= 0 && v <= 1));
+    assert.ok(input.every((v) => v >= 0 && v <= 1 + 1e-6)); // the resampler's float sums may land a hair above 255
     // 4:3 photos are letterboxed: the top-left and bottom-right corners are white padding
     assert.ok(input[0] > 0.99 && input[(224 * 224 - 1) * 3] > 0.99);
   }

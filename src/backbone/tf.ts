@@ -1,6 +1,7 @@
 import { createRequire } from 'node:module';
 import path from 'node:path';
 import * as tfjs from '@tensorflow/tfjs';
+import { speedUpTransposedMatMul } from './wasm-matmul.ts';
 
 export type Tf = typeof tfjs;
 
@@ -44,6 +45,7 @@ export function loadTf(preferred?: 'wasm' | 'cpu'): Promise<TfRuntime> {
       wasm.setWasmPaths(dist + path.sep);
       if (await tf.setBackend('wasm').catch(() => false)) {
         await tf.ready();
+        speedUpTransposedMatMul(tf);
         return { tf, backend: 'wasm', canTrainConvolutions: false, gpu: false };
       }
     }

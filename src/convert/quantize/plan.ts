@@ -1,5 +1,6 @@
 import type { CalibrationRequest } from './calibrate.ts';
 import { attribute, type GraphIndex, type Node, type Use } from './graph-index.ts';
+import { GLOBAL_POOLS, readsPooledFeatures, RESHAPES } from './regions.ts';
 import { DataType } from './tensors.ts';
 
 /** A weight initializer quantised per output channel for one Conv/Gemm/MatMul node. */
@@ -44,9 +45,9 @@ const ELEMENTWISE = new Set(['Add', 'AveragePool', 'Concat']);
  * accuracy than anything else in the network (measured on footwear's MobileNetV2 models, whose
  * head standardises each feature and so amplifies small errors), and pooling is cheap.
  */
-const FLOAT_POOLS = new Set(['GlobalAveragePool', 'GlobalMaxPool']);
+const FLOAT_POOLS = GLOBAL_POOLS;
 /** Ops that only move values: ORT drops the DQ -> op -> Q around them when both share parameters. */
-const MOVEMENT = new Set(['Transpose', 'Flatten', 'Reshape', 'Squeeze', 'Unsqueeze', 'MaxPool']);
+const MOVEMENT = new Set([...RESHAPES, 'MaxPool']);
 
 /** The channel axis of a node's weight initializer, or undefined when the node is not quantised. */
 function weightAxis(index: GraphIndex, node: Node): number | undefined {
@@ -71,52 +72,6 @@ function biasSlot(index: GraphIndex, node: Node, axis: number): number | undefin
   return node.opType === 'Conv' || node.opType === 'Gemm' ? 2 : undefined;
 }
 
-/**
- * The nodes that make `tensor` out of global pools: the pools, and the reshapes and Concats
- * between them and `tensor` (footwear's heads read several pooled layers, concatenated).
- * Undefined when anything else contributes.
- */
-function poolingNodes(index: GraphIndex, tensor: string): Node[] | undefined {
-  const producer = index.producer(tensor);
-  if (!producer) return undefined;
-  const op = producer.opType ?? '';
-  if (FLOAT_POOLS.has(op)) return [producer];
-  const sources = MOVEMENT.has(op) ? [producer.input?.[0] ?? ''] : op === 'Concat' ? (producer.input ?? []) : [];
-  const upstream = sources.map((s) => poolingNodes(index, s));
-  if (upstream.length === 0 || upstream.some((u) => u === undefined)) return undefined;
-  return [...upstream.flatMap((u) => u ?? []), producer];
-}
-
-/**
- * A Gemm/MatMul fed by global pools (through reshapes and Concats) is a classifier head, and
- * stays float with its weights: footwear's heads fold feature standardisation into their
- * weights, so rows differ in scale by orders of magnitude and one int8 scale per output column
- * loses them (measured: the head's int8 weights alone cost more agreement with fp32 than any
- * other layer). A head is kilobytes and a negligible share of the compute: float costs nothing.
- */
-function readsPooledFeatures(index: GraphIndex, node: Node): boolean {
-  return node.opType !== 'Conv' && poolingNodes(index, node.input?.[0] ?? '') !== undefined;
-}
-
-/**
- * The classifier head: a Gemm/MatMul that reads pooled features, the pools, reshapes and
- * Concats that make those features, and every node after the Gemm/MatMul. The fp16 converter
- * keeps it float32 as the int8 one keeps it float: each pooled feature varies over a range far
- * narrower than its value, so even fp16's rounding of it (2^-11 relative) moves probabilities.
- */
-export function classifierHead(index: GraphIndex): Set<Node> {
-  const head = new Set<Node>();
-  for (const node of index.nodes) {
-    const fedByHead = (node.input ?? []).some((i) => {
-      const producer = index.producer(i);
-      return producer !== undefined && head.has(producer);
-    });
-    const pooling = node.opType === 'Gemm' || node.opType === 'MatMul' ? poolingNodes(index, node.input?.[0] ?? '') : undefined;
-    if (fedByHead || pooling) [...(pooling ?? []), node].forEach((n) => head.add(n));
-  }
-  return head;
-}
-
 /** Conv input is [N, C, ...spatial]: mean over all but axis 1. Gemm input (no transA) is [N, K]. */
 function meanAxes(index: GraphIndex, node: Node): number[] {
   if (node.opType === 'Gemm') return [0];
@@ -139,10 +94,8 @@ export function planQdq(index: GraphIndex): QdqPlan {
     const uses = index.usesOf(tensor);
     return !index.graphOutputs.has(tensor) && uses.length > 0 && uses.every((u) => slots.get(u.node)?.has(u.slot));
   };
-  const skip = new Set((process.env.QSKIP ?? '').split(','));
   for (const node of [...index.nodes].reverse()) {
     const op = node.opType ?? '';
-    if (skip.has(node.name ?? '')) continue;
     const inputs = node.input ?? [];
     const out = node.output?.[0] ?? '';
     const axis = weightAxis(index, node);

@@ -400,10 +400,13 @@ start (the server had already served the warm-up, peak and steady phases):
 | ---: | ---: | ---: | ---: | ---: | ---: |
 | ${ms(rssStart)} MiB | ${ms(Math.min(...rss))} MiB | ${ms(Math.max(...rss))} MiB | ${ms(rssEnd)} MiB | ${rssSlope.toFixed(2)} MiB/min | ${rss.length} |
 
-RSS by minute (MiB): ${samples
-  .filter(([t], i) => i === 0 || i === samples.length - 1 || Math.floor(t / 60) > Math.floor((samples[i - 1]?.[0] ?? 0) / 60))
-  .map(([t, mb]) => `${(t / 60).toFixed(1)} min ${mb.toFixed(1)}`)
-  .join(', ')}.
+RSS by minute (MiB): ${[
+  ...new Set(
+    samples
+      .filter(([t], i) => i === 0 || i === samples.length - 1 || Math.floor(t / 60) > Math.floor((samples[i - 1]?.[0] ?? 0) / 60))
+      .map(([t, mb]) => `${(t / 60).toFixed(1)} min ${mb.toFixed(1)}`),
+  ),
+].join(', ')}.
 `;
 process.stdout.write(`${section}\n`);
 if (!values['dry-run']) {

@@ -109,7 +109,7 @@ describe('int8 quantisation of the trained fixture model', () => {
     assert.equal(after[SPEC_METADATA_KEY], before[SPEC_METADATA_KEY]);
     const described = JSON.parse(after[QUANTIZATION_METADATA_KEY]);
     assert.equal(described.mode, 'int8');
-    assert.equal(described.calibration.kind, 'minmax');
+    assert.equal(described.calibration.method, 'minmax');
     assert.equal(described.calibration.samples, result.quantization?.calibration?.images);
     assert.ok(described.calibration.samples >= 60 && described.calibration.samples <= 100);
     const classifier = await loadModel(result.path, { ep: 'cpu' });
@@ -147,10 +147,13 @@ describe('int8 quantisation of the trained fixture model', () => {
     assert.ok(flippedMargins.every((m) => m < 0.25), `a label flipped where float32 led by ${Math.max(...flippedMargins).toFixed(3)}`);
   });
 
-  test('fp16: float16 weights behind float32 input/output, probabilities within 1e-2 of float32', async () => {
+  test('convert --quantize fp16: float16 weights behind float32 input/output, probabilities within 1e-2', async () => {
     const out = path.join(await mkdtemp(path.join(os.tmpdir(), 'fw-fp16-')), 'model.fp16.onnx');
-    const converted = await convertModelDir(dir, { quantize: 'fp16', out });
-    const fp16 = await readFile(converted.path);
+    const { stdout } = await promisify(execFile)(process.execPath, [BIN, 'convert', '--model', dir, '--quantize', 'fp16', '--out', out, '--json']);
+    const converted = JSON.parse(stdout) as ConvertResult;
+    assert.equal(converted.path, out);
+    assert.equal(converted.quantization?.mode, 'fp16');
+    const fp16 = await readFile(out);
     const graph = graphOf(fp16);
     assert.ok(graph.initializer.filter((i) => i.dataType === DataType.FLOAT16).length > 40);
     assert.equal(graph.input[0].type?.tensorType?.elemType, DataType.FLOAT);

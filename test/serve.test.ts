@@ -293,10 +293,16 @@ describe('footwear serve under load and shutdown', () => {
     assert.equal(loading?.status, 503);
     assert.equal((await errorOf(loading as Response)).code, 'not-ready');
 
-    const inFlight = photos.slice(0, 6).map((p) => postImage(`${server.url}/v1/classify`, p.bytes));
-    // Once one answer is back the server has read all six (they were sent together), and with
-    // batches of one the rest are still queued or running when close() begins.
-    await Promise.race(inFlight);
+    let settled = 0;
+    const inFlight = photos.slice(0, 6).map((p) => postImage(`${server.url}/v1/classify`, p.bytes).finally(() => settled++));
+    // close() must begin only once the server has accepted all six: accepted and unanswered images
+    // are queued or on the one busy worker (batches of one). Polls are bounded; nothing is timed.
+    for (let i = 0; i < 1000; i++) {
+      const metrics = await (await fetch(`${server.url}/metrics`)).text();
+      const gauge = (name: string) => Number(new RegExp(`^${name} (\\d+)$`, 'm').exec(metrics)?.[1] ?? 0);
+      if (gauge('footwear_queue_depth') + gauge('footwear_workers_busy') + settled >= 6) break;
+      await new Promise((resolve) => setTimeout(resolve, 2));
+    }
     const closed = server.close();
     const answered = await Promise.all(inFlight);
     assert.deepEqual(

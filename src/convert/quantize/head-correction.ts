@@ -8,7 +8,7 @@ import { floatTensor } from './tensors.ts';
  * features a float classifier head reads. The int8 model's features are measured on the
  * calibration samples (with ONNX Runtime's real integer kernels) and compared with the float
  * model's means; the head's bias absorbs W x (mean error), so the average logits match again.
- * That shift is a handful of numbers, so it cannot overfit the calibration set; what remains is
+ * The shift is one number per class, which 100 samples estimate well; what remains is
  * zero-mean noise. (Per-layer corrections happen earlier, for weight rounding: bias-correction.ts.)
  */
 export async function correctHeads(model: OnnxProto.IModelProto, heads: Node[], floatMeans: Map<string, Float32Array>, data: CalibrationData): Promise<void> {

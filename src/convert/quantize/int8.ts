@@ -1,5 +1,5 @@
 import { onnx, type OnnxProto } from '../onnx.ts';
-import { calibrate, type CalibrationData, type CalibrationMethod } from './calibrate.ts';
+import { calibrate, type CalibrationData } from './calibrate.ts';
 import { GraphIndex } from './graph-index.ts';
 import { correctHeads } from './head-correction.ts';
 import { defaultOpset, describeQuantization } from './mode.ts';
@@ -15,13 +15,9 @@ export interface Int8Result {
 }
 
 export interface Int8Options {
-  /** How ranges are chosen from the calibration run; see DEFAULT_METHOD. */
-  method?: CalibrationMethod;
   /** Where the calibration samples came from (e.g. a folder), recorded in the metadata. */
   source?: string;
 }
-
-export const DEFAULT_METHOD: CalibrationMethod = { kind: 'minmax' };
 
 /**
  * Static int8 quantisation of a float32 ONNX model into QDQ form: int8 symmetric per-channel
@@ -30,7 +26,7 @@ export const DEFAULT_METHOD: CalibrationMethod = { kind: 'minmax' };
  * classifier head stays float (see plan.ts).
  */
 export async function quantizeInt8(fp32: Uint8Array, calibration: CalibrationData, options: Int8Options = {}): Promise<Int8Result> {
-  const { method = DEFAULT_METHOD, source } = options;
+  const { source } = options;
   const model: OnnxProto.IModelProto = onnx.ModelProto.decode(fp32);
   const opset = defaultOpset(model);
   if (opset < MIN_OPSET) throw new RangeError(`int8 quantisation needs ONNX opset ${MIN_OPSET} or newer (per-channel DequantizeLinear); the model uses ${opset}`);
@@ -38,7 +34,7 @@ export async function quantizeInt8(fp32: Uint8Array, calibration: CalibrationDat
   const index = new GraphIndex(graph);
   const plan = planQdq(index);
   // Ranges come from the untouched float graph, before the rewrite mutates its nodes.
-  const measured = await calibrate(model, calibrationRequest(plan), calibration, method);
+  const measured = await calibrate(model, calibrationRequest(plan), calibration);
   const summary = applyQdq(graph, index, plan, measured);
   await correctHeads(model, plan.heads, measured.means, calibration);
   describeQuantization(model, {
@@ -48,7 +44,7 @@ export async function quantizeInt8(fp32: Uint8Array, calibration: CalibrationDat
     activations: 'uint8 asymmetric per-tensor',
     bias: 'int32 (input scale x weight scale), corrected for the mean weight-rounding error',
     ...(plan.heads.length > 0 && { head: 'float; its bias corrected for the mean error of the int8 features' }),
-    calibration: { ...method, samples: calibration.inputs.length, ...(source !== undefined && { source }) },
+    calibration: { method: 'minmax', samples: calibration.inputs.length, ...(source !== undefined && { source }) },
   });
   return { bytes: onnx.ModelProto.encode(model).finish(), summary: { ...summary, calibrationSamples: calibration.inputs.length } };
 }

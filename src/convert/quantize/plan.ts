@@ -39,13 +39,6 @@ export interface QdqPlan {
 
 /** Ops whose integer form ORT runs when their inputs are dequantized and their output quantized. */
 const ELEMENTWISE = new Set(['Add', 'AveragePool', 'Concat']);
-/**
- * Global pools read their input quantised (so the conv before them stays an integer kernel) but
- * pool and output in float: a per-tensor uint8 of pooled features costs a classifier far more
- * accuracy than anything else in the network (measured on footwear's MobileNetV2 models, whose
- * head standardises each feature and so amplifies small errors), and pooling is cheap.
- */
-const FLOAT_POOLS = GLOBAL_POOLS;
 /** Ops that only move values: ORT drops the DQ -> op -> Q around them when both share parameters. */
 const MOVEMENT = new Set([...RESHAPES, 'MaxPool']);
 
@@ -104,7 +97,10 @@ export function planQdq(index: GraphIndex): QdqPlan {
       const bias = biasSlot(index, node, axis);
       weights.push({ node, axis, biasSlot: bias, meanAxes: bias === undefined ? undefined : meanAxes(index, node) });
       slots.set(node, new Set([0]));
-    } else if (FLOAT_POOLS.has(op) && !index.isInitializer(inputs[0])) {
+    } else if (GLOBAL_POOLS.has(op) && !index.isInitializer(inputs[0])) {
+      // Global pools read their input quantised (so the conv before them stays an integer kernel)
+      // but pool and output in float: per-tensor uint8 pooled features cost footwear's classifiers
+      // more agreement with float32 than any other tensor (measured), and pooling is cheap.
       slots.set(node, new Set([0]));
     } else if (ELEMENTWISE.has(op) && node.output?.length === 1 && inputs.every((i) => i && !index.isInitializer(i)) && readQuantized(out)) {
       slots.set(node, new Set(inputs.map((_, slot) => slot)));

@@ -58,3 +58,4 @@ export function stem(index: GraphIndex): Set<Node> {
   const first = index.nodes.findIndex((n) => n.opType === 'Add' && (n.input ?? []).length === 2 && (n.input ?? []).every((i) => !index.isInitializer(i)));
   return new Set(first < 0 ? [] : index.nodes.slice(0, first));
 }
+

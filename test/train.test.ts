@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { existsSync } from 'node:fs';
-import { mkdtemp, readFile } from 'node:fs/promises';
+import { copyFile, mkdir, mkdtemp, readdir, readFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { test } from 'node:test';
@@ -68,4 +68,20 @@ test('--backbone takes another TF.js LayersModel: its last feature map feeds the
   const classifier = await loadModel(out);
   const [photo] = await firstFiles(path.join(SHOES, 'test'), 1);
   for await (const r of classifier.classifyFiles([photo.file])) assert.ok('label' in r && classifier.labels.includes(r.label), JSON.stringify(r));
+});
+
+test('a photo filed under two classes is reported as a duplicate, and training still runs', async () => {
+  const root = await mkdtemp(path.join(os.tmpdir(), 'fw-dupes-'));
+  const source = await subsetDataset(path.join(SHOES, 'train'), 8, 'shoes-train');
+  const lines: string[] = [];
+  for (const label of ['Boot', 'Sandal', 'Shoe']) {
+    await mkdir(path.join(root, label));
+    for (const name of await readdir(path.join(source, label))) await copyFile(path.join(source, label, name), path.join(root, label, name));
+  }
+  const boot = (await readdir(path.join(root, 'Boot')))[0];
+  await copyFile(path.join(root, 'Boot', boot), path.join(root, 'Shoe', 'copy of a boot.jpg'));
+  const result = await train({ ...defaultTrainOptions(root, path.join(root, 'model')), epochs: 2, export: false }, { log: (l) => lines.push(l) });
+  assert.equal(result.duplicates.length, 1);
+  assert.deepEqual(result.duplicates[0].map((d) => d.label).sort(), ['Boot', 'Shoe']);
+  assert.ok(lines.some((l) => /warning: 1 image\(s\) appear under more than one class/.test(l) && l.includes('copy of a boot.jpg')));
 });

@@ -2,7 +2,7 @@ import { readFile, rm } from 'node:fs/promises';
 import path from 'node:path';
 import { buildFeatureModel, defaultFeatureLayers, loadBaseModel, loadTf, saveTfjsModel } from '../backbone/index.ts';
 import { exportLayersModel, convertModelDir } from '../convert/index.ts';
-import { discoverDataset, stratifiedSplit } from '../data/index.ts';
+import { discoverDataset, findCrossClassDuplicates, stratifiedSplit } from '../data/index.ts';
 import { openSession } from '../infer/index.ts';
 import { defaultPreprocess, MODEL_FILES, SPEC_FORMAT, type ModelSpec } from '../spec/index.ts';
 import { writeJsonAtomic } from '../util/atomic.ts';
@@ -26,6 +26,8 @@ export interface TrainResult {
   valAccuracy?: number;
   history: EpochStats[];
   skipped: { file: string; reason: string }[];
+  /** Byte-identical images filed under different classes (a warning, not an error). */
+  duplicates: { file: string; label: string }[][];
   onnx?: { path: string; maxAbsDiff: number };
   seconds: { features: number; head: number; export: number; total: number };
 }
@@ -49,6 +51,11 @@ export async function train(options: TrainOptions, events: TrainEvents = {}): Pr
   const log = events.log ?? (() => {});
   const dataset = await discoverDataset(options.data);
   const { train: trainSamples, val: valSamples } = stratifiedSplit(dataset.samples, options.valSplit, options.seed);
+  const duplicates = await findCrossClassDuplicates(dataset.samples);
+  if (duplicates.length > 0) {
+    const first = duplicates[0].files.map((f) => `${f.file} (${dataset.labels[f.label]})`).join(' = ');
+    log(`warning: ${duplicates.length} image(s) appear under more than one class, e.g. ${first}`);
+  }
   log(`dataset ${options.data}: ${dataset.samples.length} images in ${dataset.labels.length} classes (${dataset.labels.join(', ')}); ${trainSamples.length} train, ${valSamples.length} validation`);
 
   const { tf, backend } = await loadTf();
@@ -134,6 +141,7 @@ export async function train(options: TrainOptions, events: TrainEvents = {}): Pr
     valAccuracy: best?.valAccuracy,
     history: state.history,
     skipped,
+    duplicates: duplicates.map((d) => d.files.map((f) => ({ file: f.file, label: dataset.labels[f.label] }))),
     onnx,
     seconds: { features: featureSeconds, head: headSeconds, export: (Date.now() - exportStarted) / 1000, total: (Date.now() - started) / 1000 },
   };

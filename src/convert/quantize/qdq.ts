@@ -37,7 +37,8 @@ function axisAttribute(axis: number): OnnxProto.IAttributeProto {
 /**
  * Rewrites `graph` in place into QDQ form following `plan`: a QuantizeLinear (uint8, per-tensor,
  * from the measured range) after each planned activation and a DequantizeLinear before each use;
- * int8 per-channel weights and int32 biases behind DequantizeLinear. Nodes stay in topological order: each DQ right before its reader, each Q right after its writer.
+ * int8 per-channel weights and int32 biases behind DequantizeLinear. Nodes stay in topological
+ * order: each DQ right before its reader, each Q right after its writer.
  */
 export function applyQdq(graph: OnnxProto.IGraphProto, index: GraphIndex, plan: QdqPlan, calibration: CalibrationResult): QdqSummary {
   const { ranges, means } = calibration;
@@ -45,7 +46,7 @@ export function applyQdq(graph: OnnxProto.IGraphProto, index: GraphIndex, plan: 
   const initializers: OnnxProto.ITensorProto[] = [...(graph.initializer ?? [])];
   const before = new Map<Node, Node[]>();
   /** The QuantizeLinear of each planned activation, emitted right after the tensor's writer. */
-  const after = new Map<string, Node[]>();
+  const after = new Map<string, Node>();
   const summary: QdqSummary = { activations: 0, weights: 0, biases: 0 };
   const addInitializer = (tensor: OnnxProto.ITensorProto): string => {
     initializers.push(tensor);
@@ -84,7 +85,7 @@ export function applyQdq(graph: OnnxProto.IGraphProto, index: GraphIndex, plan: 
   for (const [tensor, uses] of plan.activations) {
     const p = paramsOf(tensor);
     const quantized = names.unique(`${tensor}/q`);
-    after.set(tensor, [{ opType: 'QuantizeLinear', input: [tensor, p.scaleName, p.zeroPointName], output: [quantized] }]);
+    after.set(tensor, { opType: 'QuantizeLinear', input: [tensor, p.scaleName, p.zeroPointName], output: [quantized] });
     // One DQ per use: ORT fuses a node group only when its DQ nodes feed nothing else.
     for (const use of uses) {
       const dequantized = names.unique(`${tensor}/dq`);
@@ -95,7 +96,10 @@ export function applyQdq(graph: OnnxProto.IGraphProto, index: GraphIndex, plan: 
   }
 
   const nodes: Node[] = [];
-  const emitQ = (tensor: string) => nodes.push(...(after.get(tensor) ?? []));
+  const emitQ = (tensor: string) => {
+    const q = after.get(tensor);
+    if (q) nodes.push(q);
+  };
   for (const tensor of after.keys()) if (index.graphInputs.has(tensor)) emitQ(tensor);
   for (const node of index.nodes) {
     nodes.push(...(before.get(node) ?? []), node);

@@ -3,6 +3,7 @@
 // for model.onnx and, when the model folder has one, model.int8.onnx. Times come from the page
 // itself (decode + resize + inference per photo, and inference alone) after a warm-up.
 // Usage: node --import tsx bench/web.ts --model DIR [--images 24] [--threads N]
+import { writeSection } from './sections.ts';
 import { existsSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
 import os from 'node:os';
@@ -68,14 +69,20 @@ try {
     }
   }
   const cpu = os.cpus()[0]?.model ?? 'unknown CPU';
-  console.log(`## Browser inference (headless Chromium ${browser.version()}, onnxruntime-web wasm)\n`);
-  console.log(`- machine: ${cpu}, ${os.availableParallelism()} cores available (navigator.hardwareConcurrency ${hardware}), ${(os.totalmem() / 2 ** 30).toFixed(0)} GiB, ${os.platform()} ${os.release()}; 1-min load average ${loadBefore.toFixed(1)} before, ${os.loadavg()[0].toFixed(1)} after`);
-  console.log(`- command: node --import tsx bench/web.ts ${process.argv.slice(2).join(' ')}`);
-  console.log(`- date: ${new Date().toISOString()}`);
-  console.log(`- per photo: ${count} real catalogue photos (shoe-sandal-boot test split) after ${warmupCount} warm-up photos; cross-origin isolated page; ms = decode + resize + inference, inference = ONNX Runtime alone\n`);
-  console.log('| model | backend | threads | images | median ms/image | p90 ms/image | median inference ms |');
-  console.log('| --- | --- | ---: | ---: | ---: | ---: | ---: |');
-  for (const row of rows) console.log(row);
+  const section = [
+    `Headless Chromium ${browser.version()}, onnxruntime-web wasm.`,
+    '',
+    `- machine: ${cpu}, ${os.availableParallelism()} cores available (navigator.hardwareConcurrency ${hardware}), ${(os.totalmem() / 2 ** 30).toFixed(0)} GiB, ${os.platform()} ${os.release()}; 1-min load average ${loadBefore.toFixed(1)} before, ${os.loadavg()[0].toFixed(1)} after`,
+    `- command: node --import tsx bench/web.ts ${process.argv.slice(2).join(' ')}`,
+    `- date: ${new Date().toISOString()}`,
+    `- per photo: ${count} real catalogue photos (shoe-sandal-boot test split) after ${warmupCount} warm-up photos; cross-origin isolated page; ms = decode + resize + inference, inference = ONNX Runtime alone`,
+    '',
+    '| model | backend | threads | images | median ms/image | p90 ms/image | median inference ms |',
+    '| --- | --- | ---: | ---: | ---: | ---: | ---: |',
+    ...rows,
+  ].join('\n');
+  console.log(section);
+  await writeSection('## Browser inference', section);
 } finally {
   await browser.close();
   await server.close();

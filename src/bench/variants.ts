@@ -1,6 +1,6 @@
 import { existsSync, statSync } from 'node:fs';
 import path from 'node:path';
-import { MODEL_FILE_NAME } from '../infer/index.ts';
+import { MODEL_FILES } from '../spec/index.ts';
 import type { VariantName } from './types.ts';
 
 export interface VariantFile {
@@ -15,7 +15,7 @@ export interface VariantFile {
  */
 export function modelVariants(model: string): { dir: string; files: VariantFile[] } {
   const isDir = existsSync(model) && statSync(model).isDirectory();
-  const fp32 = isDir ? path.join(model, MODEL_FILE_NAME) : model;
+  const fp32 = isDir ? path.join(model, MODEL_FILES.onnx) : model;
   const stem = fp32.replace(/\.onnx$/i, '');
   const files: VariantFile[] = [{ variant: 'fp32', file: fp32 }];
   for (const variant of ['int8', 'fp16'] as const) {

@@ -1,7 +1,7 @@
 import type { Stats } from 'node:fs';
 import { readFile, stat } from 'node:fs/promises';
 import path from 'node:path';
-import { SPEC_METADATA_KEY, SpecError, parseSpec, type ModelSpec } from '../spec/index.ts';
+import { MODEL_FILES, SPEC_METADATA_KEY, SpecError, parseSpec, type ModelSpec } from '../spec/index.ts';
 import { Classifier } from './classifier.ts';
 import './default-runtimes.ts';
 import { OnnxFormatError, readOnnxMetadata } from './metadata.ts';
@@ -9,7 +9,6 @@ import { ProviderError } from './providers.ts';
 import { RuntimeError, firstLine, type OnnxSession } from './runtime.ts';
 import { openSession, type OpenSessionOptions } from './session.ts';
 
-export const MODEL_FILE_NAME = 'model.onnx';
 
 /** A model cannot be used; the message names the file and the one reason. */
 export class ModelError extends Error {
@@ -34,11 +33,11 @@ async function resolveModelFile(pathOrDir: string): Promise<string> {
     throw new ModelError(pathOrDir, code === 'ENOENT' ? 'no such model file or folder' : `cannot access (${code ?? firstLine(error)})`);
   }
   if (!info.isDirectory()) return regularFile(pathOrDir, info);
-  const file = path.join(pathOrDir, MODEL_FILE_NAME);
+  const file = path.join(pathOrDir, MODEL_FILES.onnx);
   try {
     info = await stat(file);
   } catch {
-    throw new ModelError(file, `model folder has no ${MODEL_FILE_NAME}`);
+    throw new ModelError(file, `model folder has no ${MODEL_FILES.onnx}`);
   }
   return regularFile(file, info);
 }

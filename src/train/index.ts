@@ -15,7 +15,6 @@ import { checkTrainOptions, TrainError, type TrainOptions } from './options.ts';
 
 export { defaultTrainOptions, TrainError, type TrainOptions } from './options.ts';
 export type { TrainEvents, EpochStats } from './events.ts';
-export { flipHorizontal } from './extract.ts';
 
 export interface TrainResult {
   modelDir: string;

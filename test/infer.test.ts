@@ -271,6 +271,19 @@ describe('classifyFiles', () => {
     for (const result of results) assert.ok(!isFailure(result), isFailure(result) ? result.error.message : '');
   });
 
+  test('worker-thread preprocessing gives the same results, in order, as preprocessing on this thread', async () => {
+    const boots = (await expandInputs([BOOTS])).slice(0, 12);
+    const mixed = [...boots.slice(0, 4), files['truncated.jpg'], ...boots.slice(4, 8), files['missing.png'], files['notes.jpg'], ...boots.slice(8)];
+    const here = await collect(classifier.classifyFiles(mixed, { batchSize: 4, preprocessWorkers: 0 }));
+    for (const workers of [1, 3]) {
+      const pooled = await collect(classifier.classifyFiles(mixed, { batchSize: 4, preprocessWorkers: workers }));
+      assert.deepEqual(pooled, here, `${workers} worker(s)`);
+    }
+    assert.deepEqual(here.map((r) => r.file), mixed);
+    assert.deepEqual(here.filter(isFailure).map((r) => r.error.code), ['undecodable', 'unreadable', 'unsupported']);
+    await assert.rejects(collect(classifier.classifyFiles(mixed, { preprocessWorkers: -1 })), /preprocessWorkers should be 0 or a positive integer, got -1/);
+  });
+
   test('classifyImage takes an upload buffer', async () => {
     const result = await classifier.classifyImage(await solid(0, 0, 255).png().toBuffer(), 'upload.png');
     assert.ok(!isFailure(result) && result.label === 'blue' && result.file === 'upload.png');

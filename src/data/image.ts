@@ -1,5 +1,6 @@
 import sharp from 'sharp';
 import { resizeRgb, toInputTensor, type PreprocessSpec } from '../spec/index.ts';
+import { sniffRasterFormat } from './sniff.ts';
 
 /** A per-file failure: names the file and the reason, and never aborts a batch. */
 export class ImageError extends Error {
@@ -90,8 +91,7 @@ async function decodeOnce(input: Buffer, file: string, background: PreprocessSpe
   let format: string | undefined;
   try {
     const image = sharp(input, { limitInputPixels: maxPixels, failOn: 'error', animated: false });
-    const meta = await image.metadata();
-    format = meta.format;
+    format = sniffRasterFormat(input) ?? (await image.metadata()).format;
     if (!format || !RASTER_FORMATS.has(format)) {
       throw new ImageError(file, `unsupported image format "${format ?? 'unknown'}" (expected one of ${[...RASTER_FORMATS].join(', ')})`, 'unsupported');
     }

@@ -1,7 +1,8 @@
 import type { ModelSpec } from '../spec/index.ts';
 import { OrderedPool } from './ordered-pool.ts';
+import { defaultPrepareWorkers, PreparePool, sharedFloat32 } from './prepare-pool.ts';
 import { toPrediction, type PredictionResult } from './prediction.ts';
-import { prepareFile, prepareImage, type Prepared } from './prepare.ts';
+import { prepareFile, prepareImage, type InputSlot, type Prepared } from './prepare.ts';
 import type { OnnxSession } from './runtime.ts';
 
 export const DEFAULT_BATCH_SIZE = 16;
@@ -23,6 +24,12 @@ export interface ClassifyFilesOptions {
   signal?: AbortSignal;
   /** Images read and decoded at once while the model runs (default: libuv pool size). */
   concurrency?: number;
+  /**
+   * Worker threads that read, decode and resize (default: cores - 1, 1 to 4). 0 prepares photos
+   * on the calling thread, between model runs. Lists of one batch or less always do that, as a
+   * worker costs more to start than such a list takes.
+   */
+  preprocessWorkers?: number;
 }
 
 function positiveInteger(value: number, name: string): number {
@@ -37,6 +44,7 @@ export class Classifier {
   private readonly batchBuffers = new Map<number, Float32Array>();
   /** Runs go one at a time: concurrent callers (a server) would otherwise share batch buffers. */
   private queue: Promise<unknown> = Promise.resolve();
+  private preparePool?: PreparePool;
 
   constructor(
     private readonly session: OnnxSession,
@@ -97,39 +105,47 @@ export class Classifier {
   }
 
   /**
-   * Classifies image files, yielding one result per file in input order. Files are read and
-   * decoded on libuv's thread pool while the previous batch runs in ONNX Runtime; unreadable or
+   * Classifies image files, yielding one result per file in input order. Files are read, decoded
+   * and resized on worker threads while the previous batch runs in ONNX Runtime; unreadable or
    * undecodable files yield failures and the rest are still classified.
    */
   async *classifyFiles(files: readonly string[], options: ClassifyFilesOptions = {}): AsyncGenerator<PredictionResult> {
     const batchSize = positiveInteger(options.batchSize ?? DEFAULT_BATCH_SIZE, 'batchSize');
     const concurrency = positiveInteger(options.concurrency ?? DEFAULT_DECODES_IN_FLIGHT, 'concurrency');
+    const workers = options.preprocessWorkers ?? defaultPrepareWorkers();
+    if (!Number.isInteger(workers) || workers < 0) throw new RangeError(`preprocessWorkers should be 0 or a positive integer, got ${workers}`);
     const k = this.topKFor(options.topK);
     options.signal?.throwIfAborted();
+    const pool = workers > 0 && files.length > batchSize ? this.workersFor(workers) : undefined;
     // Two batches ahead lets the next batch finish decoding while this one runs.
     const lookahead = Math.max(batchSize * 2, concurrency);
-    // Each photo is resized straight into its slot of a batch buffer: no array per photo and no
-    // copy before the run. Photo i goes to slot i % batchSize of buffer floor(i / batchSize) % R.
-    // While batch b runs, photos up to b's end + lookahead may be in preparation, i.e. batches
-    // b+1 .. b+ceil(lookahead / batchSize), so R = that + 1 buffers are never written while read.
-    // A short list needs no more buffers than it has batches, nor longer ones than it has photos.
+    // Each photo is resized straight into its slot of a staging buffer: no array per photo. Photo
+    // i goes to slot i % batchSize of buffer floor(i / batchSize) % R. While batch b runs, photos
+    // up to b's end + lookahead may be in preparation, i.e. batches b+1 .. b+ceil(lookahead /
+    // batchSize), so R = that + 1 buffers are never written while read. A short list needs no
+    // more buffers than it has batches, nor longer ones than it has photos.
     const size = this.inputSize;
     const buffers = Math.min(Math.ceil(lookahead / batchSize) + 1, Math.ceil(files.length / batchSize));
-    const ring = Array.from({ length: buffers }, () => new Float32Array(Math.min(batchSize, files.length) * size));
-    const slotOf = (index: number) => ({ out: ring[Math.floor(index / batchSize) % ring.length], offset: (index % batchSize) * size });
-    const pool = new OrderedPool(
+    const length = Math.min(batchSize, files.length) * size;
+    const ring = Array.from({ length: buffers }, () => (pool ? sharedFloat32(length) : new Float32Array(length)));
+    const slotOf = (index: number): InputSlot => ({ out: ring[Math.floor(index / batchSize) % ring.length], offset: (index % batchSize) * size });
+    const prepare = pool
+      ? (file: string, index: number) => pool.prepare(file, this.spec.preprocess, options.maxPixels, slotOf(index))
+      : (file: string, index: number) => prepareFile(file, this.spec.preprocess, options.maxPixels, slotOf(index));
+    const pending = new OrderedPool(
       files.map((file, index) => ({ file, index })),
-      ({ file, index }) => prepareFile(file, this.spec.preprocess, options.maxPixels, slotOf(index)),
-      { concurrency, lookahead },
+      ({ file, index }) => prepare(file, index),
+      // Handing workers the whole lookahead keeps them busy while this thread is blocked in
+      // `run`; memory stays bounded by the lookahead either way.
+      { concurrency: pool ? lookahead : concurrency, lookahead },
     );
     let index = 0;
     try {
-      while (pool.remaining > 0) {
+      while (pending.remaining > 0) {
         options.signal?.throwIfAborted();
         const batch: Prepared[] = [];
-        const buffer = slotOf(index).out;
-        while (batch.length < batchSize && pool.remaining > 0) batch.push(await pool.next());
-        for (const result of await this.predictPacked(batch, buffer, k)) {
+        while (batch.length < batchSize && pending.remaining > 0) batch.push(await pending.next());
+        for (const result of await this.predict(batch, k)) {
           // Not `onResult?.(result, index++)`: without a callback that skips the increment too.
           options.onResult?.(result, index);
           index++;
@@ -137,35 +153,27 @@ export class Classifier {
         }
       }
     } finally {
-      pool.close();
+      pending.close();
     }
   }
 
+  /** The classifier's preprocessing workers, started on first use and kept until release(). */
+  private workersFor(count: number): PreparePool {
+    if (this.preparePool?.size !== count) {
+      void this.preparePool?.close();
+      this.preparePool = new PreparePool(count);
+    }
+    return this.preparePool;
+  }
+
   async release(): Promise<void> {
+    await this.preparePool?.close();
+    this.preparePool = undefined;
     await this.session.release();
   }
 
   private topKFor(requested: number | undefined): number {
     return Math.min(positiveInteger(requested ?? DEFAULT_TOP_K, 'topK'), this.labels.length);
-  }
-
-  /**
-   * Like predict, for a batch whose inputs sit in order in `buffer` (see classifyFiles). Failed
-   * photos leave their slots empty, so the good ones are first moved up to close the gaps.
-   */
-  private async predictPacked(batch: readonly Prepared[], buffer: Float32Array, k: number): Promise<PredictionResult[]> {
-    const size = this.inputSize;
-    let count = 0;
-    for (const item of batch) {
-      if (!('input' in item)) continue;
-      const at = item.input.byteOffset / Float32Array.BYTES_PER_ELEMENT;
-      if (item.input.buffer !== buffer.buffer || at % size !== 0) throw new Error('internal: a prepared input is not in its batch buffer');
-      if (at !== count * size) buffer.copyWithin(count * size, at, at + size);
-      count++;
-    }
-    const probs = count === 0 ? [] : await this.enqueue(() => this.runPacked(buffer, count));
-    let next = 0;
-    return batch.map((item) => ('input' in item ? toPrediction(item.file, probs[next++], this.labels, k) : item));
   }
 
   private async predict(batch: readonly Prepared[], k: number): Promise<PredictionResult[]> {

@@ -1,16 +1,13 @@
 import { once } from 'node:events';
-import { Worker } from 'node:worker_threads';
+import type { Worker } from 'node:worker_threads';
 import type { Log } from '../infer/index.ts';
+import { startTsWorker } from '../util/ts-worker.ts';
 import type { BatchRequest, ModelInfo, ServerMessage, WorkerInit, WorkerMessage } from './worker-protocol.ts';
 
 // Inference worker threads, each holding one model session and running one batch at a time. A
 // worker that dies fails only its own batch and is replaced, so the server outlives it.
 
-const WORKER_URL = new URL('./worker.ts', import.meta.url).href;
-// The worker is TypeScript. A process started with `--import tsx` would pass that on, but the
-// `footwear` binary registers tsx through its API, which worker threads do not inherit; so each
-// worker registers it itself before importing its module.
-const BOOTSTRAP = `import(${JSON.stringify(import.meta.resolve('tsx/esm/api'))}).then((tsx) => { tsx.register(); return import(${JSON.stringify(WORKER_URL)}); });`;
+const WORKER_URL = new URL('./worker.ts', import.meta.url);
 
 /** Longest wait for a worker to finish its batch and leave; a batch takes well under a second. */
 const CLOSE_TIMEOUT_MS = 30_000;
@@ -111,7 +108,7 @@ export class WorkerPool {
 
   private spawn(): Promise<void> {
     return new Promise((resolve, reject) => {
-      const worker = new Worker(BOOTSTRAP, { eval: true, workerData: this.init });
+      const worker = startTsWorker(WORKER_URL, { workerData: this.init });
       const slot: Slot = { worker, ready: false };
       this.slots.add(slot);
       let failure: Error | undefined;

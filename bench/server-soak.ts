@@ -4,14 +4,15 @@
 // (127.0.0.1) by autocannon against `footwear serve` in its own process (bench/server-child.ts):
 //   1. peak: closed loop at --peak-concurrency for --peak-seconds -> peak req/s;
 //   2. steady: a fixed rate of --load x peak for --duration s (open loop, see fixedRate below);
-//   3. overload: --overload x peak for --duration s against a second server started with the
-//      smaller --overload-max-queue, so it must shed load: 200s and 429s, each with its latency,
-//      and one request of our own to see that a 429 carries Retry-After;
+//   3. overload: --overload x peak for --duration s against a second, fresh server (its
+//      --overload-max-queue defaults to the server's own default), which must shed load by its
+//      admission rules: 200s and 429s, each with its latency, and one request of our own to see
+//      that a 429 carries Retry-After;
 //   4. soak: --load x peak for --soak-seconds against the first server, its RSS (VmRSS of
 //      /proc/<pid>/status) sampled every --sample-seconds, with a least-squares slope.
 // Prints a markdown section and rewrites "## Server: latency, overload and memory" of BENCHMARKS.md.
 // Usage: node --import tsx bench/server-soak.ts [--model DIR] [--duration 20] [--soak-seconds 600]
-//   [--peak-seconds 8] [--peak-concurrency 32] [--load 0.7] [--overload 2] [--overload-max-queue 32]
+//   [--peak-seconds 8] [--peak-concurrency 32] [--load 0.7] [--overload 2] [--overload-max-queue 256]
 //   [--sample-seconds 10] [--workers 1] [--threads N] [--max-batch 16] [--max-delay-ms 5]
 //   [--images 300] [--out BENCHMARKS.md] [--dry-run]
 import autocannon from 'autocannon';
@@ -23,7 +24,7 @@ import path from 'node:path';
 import { createInterface } from 'node:readline';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { parseArgs } from 'node:util';
-import { resolveOptions, type ServeOptions } from '../src/serve/options.ts';
+import { SERVE_DEFAULTS, resolveOptions, type ServeOptions } from '../src/serve/options.ts';
 import { SHOES, firstFiles } from '../test/fixtures/shared-data.ts';
 import { trainedModel } from '../test/fixtures/trained-model.ts';
 import { percentile } from './server-report.ts';
@@ -42,7 +43,7 @@ const { values } = parseArgs({
     'peak-concurrency': { type: 'string', default: '32' },
     load: { type: 'string', default: '0.7' },
     overload: { type: 'string', default: '2' },
-    'overload-max-queue': { type: 'string', default: '32' },
+    'overload-max-queue': { type: 'string', default: String(SERVE_DEFAULTS.maxQueue) },
     'sample-seconds': { type: 'string', default: '10' },
     workers: { type: 'string', default: '1' },
     threads: { type: 'string' },
@@ -366,7 +367,7 @@ another, on the same machine: they share its cores.
 - machine: ${machine()}; 1-minute load average ${loadAtStart.toFixed(1)} at the start and ${loadAtEnd.toFixed(1)} at the end. The machine was shared with other jobs while this ran, so every number here is lower (and every latency higher) than the machine alone would give
 - date: ${startedAt.toISOString()}, ${((Date.now() - startedAt.getTime()) / 60_000).toFixed(1)} minutes in all
 - command: \`node --import tsx bench/server-soak.ts${args.length ? ` ${args.join(' ')}` : ''}\`
-- model: ${info.model} (execution provider ${info.executionProvider}); server: ${resolved.workers} worker(s) x ${resolved.threads} ONNX Runtime thread(s), max-batch ${resolved.maxBatch}, max-delay-ms ${resolved.maxDelayMs}; max-queue ${resolveOptions({ model }).maxQueue} (the default) for peak, steady and soak, ${overloadQueue} for overload (a second server process)
+- model: ${info.model} (execution provider ${info.executionProvider}); server: ${resolved.workers} worker(s) x ${resolved.threads} ONNX Runtime thread(s), max-batch ${resolved.maxBatch}, max-delay-ms ${resolved.maxDelayMs}; max-wait-ms ${resolved.maxWaitMs}; max-queue ${resolveOptions({ model }).maxQueue} (the default) for peak, steady and soak, ${overloadQueue} for overload (a second server process)
 - peak: closed loop, ${peakConcurrency} connections for ${peakSeconds} s, after a 2 s warm-up. Steady, soak and overload are open loop at a fixed rate (${loadShare * 100}% and ${overloadShare * 100}% of peak, rounded): one request every 1/rate s whether or not earlier ones were answered, as one-connection autocannon instances at 1 request/s started evenly apart (autocannon's own \`overallRate\` sends each second's requests in one burst)
 - latency is per request as the client saw it, from sending to the last byte of the answer; "sent/s" counts every answered request, "200/s" the classified ones; "mean batch" is images per ONNX Runtime run during the phase (from /metrics)
 

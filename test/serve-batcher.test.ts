@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
-import { Admission } from '../src/serve/admission.ts';
+import { Admission, ServiceTime, refused, type Refusal, type Ticket } from '../src/serve/admission.ts';
 import { Batcher, type BatchRunner } from '../src/serve/batcher.ts';
 
 // The batcher and the bounded queue on their own, against a runner the test drives by hand:
@@ -117,17 +117,52 @@ describe('serve batcher', () => {
 });
 
 describe('serve admission', () => {
+  const place = (entry: Ticket | Refusal): Ticket => {
+    assert.ok(!refused(entry), `refused: ${JSON.stringify(entry)}`);
+    return entry;
+  };
+
   test('holds at most capacity places; releasing twice gives back one', () => {
     const queue = new Admission(2);
-    const a = queue.tryEnter();
-    const b = queue.tryEnter();
-    assert.ok(a && b);
-    assert.equal(queue.tryEnter(), undefined);
+    const a = place(queue.tryEnter());
+    place(queue.tryEnter());
+    assert.deepEqual(queue.tryEnter(), { reason: 'queue-full' });
     assert.equal(queue.depth, 2);
     a.release();
     a.release();
     assert.equal(queue.depth, 1);
-    assert.ok(queue.tryEnter());
-    assert.equal(queue.tryEnter(), undefined);
+    place(queue.tryEnter());
+    assert.deepEqual(queue.tryEnter(), { reason: 'queue-full' });
+  });
+
+  test('refuses an image whose expected wait, by the recent pace, is over the limit', () => {
+    const load = { inFlight: 4, msPerImage: undefined as number | undefined, workers: 2 };
+    const queue = new Admission(100, 50, { inFlight: () => load.inFlight, msPerImage: () => load.msPerImage, workers: () => load.workers });
+    // Before any batch has run there is no pace to judge by: only the count applies.
+    const early = Array.from({ length: 8 }, () => place(queue.tryEnter()));
+    early.forEach((t) => t.release());
+    load.msPerImage = 10;
+    // (held + 4 in flight) x 10 ms / 2 workers: 20 ms empty, 50 ms at 6 held, 55 ms at 7.
+    const held = Array.from({ length: 7 }, () => place(queue.tryEnter()));
+    assert.equal(queue.expectedWaitMs(), 55);
+    assert.deepEqual(queue.tryEnter(), { reason: 'wait-too-long', expectedWaitMs: 55 });
+    held[0].release();
+    place(queue.tryEnter());
+    load.workers = 4; // twice the workers, half the wait
+    assert.equal(queue.expectedWaitMs(), 27.5);
+    const none = new Admission(100, 0, { inFlight: () => 1000, msPerImage: () => 1000, workers: () => 1 });
+    place(none.tryEnter());
+  });
+
+  test('the pace is a moving average of per-image batch times', () => {
+    const pace = new ServiceTime(0.5);
+    assert.equal(pace.msPerImage, undefined);
+    pace.observe(160, 16);
+    assert.equal(pace.msPerImage, 10);
+    pace.observe(40, 2);
+    assert.equal(pace.msPerImage, 15);
+    pace.observe(Number.NaN, 3);
+    pace.observe(10, 0);
+    assert.equal(pace.msPerImage, 15);
   });
 });

@@ -279,6 +279,31 @@ describe('footwear serve under load and shutdown', () => {
     }
   });
 
+  test('with room in the queue, an image that would wait longer than max-wait-ms is refused at once', async () => {
+    const server = await startServer({ model: modelDir, port: 0, maxQueue: 256, maxBatch: 4, maxWaitMs: 1 });
+    try {
+      // Until a batch has run there is no pace to judge a wait by, so the first image is served.
+      const first = await postImage(`${server.url}/v1/classify`, photos[0].bytes);
+      assert.equal(first.status, 200);
+      await first.arrayBuffer();
+      // A model takes far more than 1 ms an image, so the second of a burst already waits too long.
+      const responses = await Promise.all(Array.from({ length: 20 }, (_, i) => postImage(`${server.url}/v1/classify`, photos[i % photos.length].bytes)));
+      const statuses = responses.map((r) => r.status);
+      assert.ok(statuses.includes(429) && statuses.includes(200), statuses.join(','));
+      for (const response of responses) {
+        if (response.status === 429) {
+          assert.match(response.headers.get('retry-after') ?? '', /^[1-9]\d*$/);
+          assert.equal((await errorOf(response)).code, 'queue-full');
+        } else {
+          assert.equal(response.status, 200);
+          await response.arrayBuffer();
+        }
+      }
+    } finally {
+      await server.close();
+    }
+  });
+
   test('/readyz says 503 while the model loads; close() drains accepted requests, then refuses', async () => {
     let early: Promise<Response> | undefined;
     const server = await startServer({

@@ -33,6 +33,7 @@ export class Batcher {
   private pending: Item[] = [];
   private timer?: NodeJS.Timeout;
   private timerDue = 0;
+  private running = 0;
 
   constructor(
     private readonly runner: BatchRunner,
@@ -41,6 +42,11 @@ export class Batcher {
 
   get waiting(): number {
     return this.pending.length;
+  }
+
+  /** Images in batches that workers are running now. */
+  get inFlight(): number {
+    return this.running;
   }
 
   /** Class probabilities for one preprocessed image; `onDispatch` runs when a worker takes it. */
@@ -98,9 +104,13 @@ export class Batcher {
       item.onDispatch?.();
     });
     this.options.onBatch?.(items.length);
-    this.runner.run(inputs, items.length).then(
-      (probs) => items.forEach((item, i) => item.resolve(probs.slice(i * classes, (i + 1) * classes))),
-      (error: Error) => items.forEach((item) => item.reject(error)),
-    );
+    this.running += items.length;
+    this.runner
+      .run(inputs, items.length)
+      .finally(() => (this.running -= items.length))
+      .then(
+        (probs) => items.forEach((item, i) => item.resolve(probs.slice(i * classes, (i + 1) * classes))),
+        (error: Error) => items.forEach((item) => item.reject(error)),
+      );
   }
 }

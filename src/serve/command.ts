@@ -14,6 +14,7 @@ export interface ServeArgs {
   'max-delay-ms': number;
   'max-body-bytes': number;
   'max-queue': number;
+  'max-wait-ms': number;
   'max-pixels': number;
   web?: string;
 }
@@ -31,6 +32,7 @@ export function serveOptions(yargs: Argv) {
     .option('max-delay-ms', { type: 'number', default: d.maxDelayMs, describe: 'longest wait for a batch to fill' })
     .option('max-body-bytes', { type: 'number', default: d.maxBodyBytes, describe: 'largest image upload (and largest file of a batch upload)' })
     .option('max-queue', { type: 'number', default: d.maxQueue, describe: 'images waiting for inference before 429' })
+    .option('max-wait-ms', { type: 'number', default: d.maxWaitMs, describe: 'expected wait for inference beyond which 429 (0: only --max-queue)' })
     .option('max-pixels', { type: 'number', default: d.maxPixels, describe: 'largest width x height decoded (bigger: 422)' })
     .option('web', { type: 'string', describe: 'folder to serve at / (the web demo), with cross-origin isolation headers' });
 }
@@ -65,6 +67,7 @@ export async function serveCommand(args: ServeArgs): Promise<number> {
       maxDelayMs: args['max-delay-ms'],
       maxBodyBytes: args['max-body-bytes'],
       maxQueue: args['max-queue'],
+      maxWaitMs: args['max-wait-ms'],
       maxPixels: args['max-pixels'],
       web: args.web,
       log: say,

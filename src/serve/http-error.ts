@@ -18,8 +18,11 @@ export class HttpError extends Error {
 /** How long a client refused for a full queue should wait; the queue drains within a second or so. */
 export const RETRY_AFTER_SECONDS = 1;
 
-export const queueFull = () =>
-  new HttpError(429, 'queue-full', 'the server is at capacity; retry shortly', { 'retry-after': String(RETRY_AFTER_SECONDS) });
+/** 429; Retry-After is the expected wait when known (whole seconds, at least 1). */
+export const queueFull = (expectedWaitMs?: number) =>
+  new HttpError(429, 'queue-full', 'the server is at capacity; retry shortly', {
+    'retry-after': String(Math.max(RETRY_AFTER_SECONDS, Math.ceil((expectedWaitMs ?? 0) / 1000))),
+  });
 export const notReady = () => new HttpError(503, 'not-ready', 'the model is still loading; retry shortly', { 'retry-after': String(RETRY_AFTER_SECONDS) });
 export const shuttingDown = () => new HttpError(503, 'shutting-down', 'the server is shutting down', { connection: 'close' });
 

@@ -22,6 +22,11 @@ export interface ServeOptions {
   maxBodyBytes?: number;
   /** Images admitted but not yet handed to a worker; beyond this, 429 (default 256). */
   maxQueue?: number;
+  /**
+   * Longest expected wait for a worker, judged by recent batches; an image that would wait
+   * longer gets 429 (default 250 ms; 0: no limit but maxQueue).
+   */
+  maxWaitMs?: number;
   /** Largest width x height decoded; bigger images get 422 (default data's DEFAULT_MAX_PIXELS). */
   maxPixels?: number;
   /** Folder served at / (the web demo); nothing is served there when unset. */
@@ -45,6 +50,7 @@ export const SERVE_DEFAULTS = {
   maxDelayMs: 5,
   maxBodyBytes: 10 * 1024 * 1024,
   maxQueue: 256,
+  maxWaitMs: 250,
   maxPixels: DEFAULT_MAX_PIXELS,
   drainTimeoutMs: 30_000,
 } as const;
@@ -73,6 +79,7 @@ export function resolveOptions(options: ServeOptions): ResolvedOptions {
     maxDelayMs: integer(options.maxDelayMs ?? d.maxDelayMs, 'max-delay-ms', 0),
     maxBodyBytes: integer(options.maxBodyBytes ?? d.maxBodyBytes, 'max-body-bytes', 1),
     maxQueue: integer(options.maxQueue ?? d.maxQueue, 'max-queue', 1),
+    maxWaitMs: integer(options.maxWaitMs ?? d.maxWaitMs, 'max-wait-ms', 0),
     maxPixels: integer(options.maxPixels ?? d.maxPixels, 'max-pixels', 1),
     web: options.web,
     drainTimeoutMs: integer(options.drainTimeoutMs ?? d.drainTimeoutMs, 'drain-timeout-ms', 0),

@@ -1,7 +1,7 @@
 import { toPrediction, type Prediction, type PredictionFailure } from '../infer/index.ts';
 import { prepareImage } from '../infer/prepare.ts';
 import type { ModelSpec } from '../spec/index.ts';
-import type { Admission } from './admission.ts';
+import { refused, type Admission } from './admission.ts';
 import type { Batcher } from './batcher.ts';
 import { HttpError, queueFull } from './http-error.ts';
 
@@ -31,12 +31,12 @@ export class Pipeline {
   }
 
   /**
-   * Classifies one encoded image. A bad image resolves to a failure naming why; a full queue
-   * throws 429 before any decoding is spent on it; a failed inference rejects.
+   * Classifies one encoded image. A bad image resolves to a failure naming why; a full queue, or
+   * one too slow to wait in, throws 429 before any decoding is spent on it; a failed inference rejects.
    */
   async classify(image: Buffer, name: string, k: number): Promise<Prediction | PredictionFailure> {
     const ticket = this.parts.admission.tryEnter();
-    if (!ticket) throw queueFull();
+    if (refused(ticket)) throw queueFull(ticket.expectedWaitMs);
     try {
       const prepared = await prepareImage(image, name, this.parts.spec.preprocess, this.parts.maxPixels);
       if ('error' in prepared) return prepared;

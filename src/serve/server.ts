@@ -1,5 +1,5 @@
 import type { AddressInfo } from 'node:net';
-import { Admission } from './admission.ts';
+import { Admission, ServiceTime } from './admission.ts';
 import { buildApp } from './app.ts';
 import { Batcher, type BatchRunner } from './batcher.ts';
 import { ServeContext, modelName } from './context.ts';
@@ -32,9 +32,14 @@ function urlOf(address: AddressInfo | string | null): string {
  */
 export async function startServer(serveOptions: ServeOptions): Promise<RunningServer> {
   const options = resolveOptions(serveOptions);
-  const admission = new Admission(options.maxQueue);
   // Metrics exist before the workers do (they are scraped while the model loads).
   const parts: { pool?: WorkerPool; batcher?: Batcher } = {};
+  const serviceTime = new ServiceTime();
+  const admission = new Admission(options.maxQueue, options.maxWaitMs, {
+    inFlight: () => parts.batcher?.inFlight ?? 0,
+    msPerImage: () => serviceTime.msPerImage,
+    workers: () => parts.pool?.live ?? 1,
+  });
   const metrics = createMetrics(
     {
       queueDepth: () => admission.depth,
@@ -64,8 +69,11 @@ export async function startServer(serveOptions: ServeOptions): Promise<RunningSe
     },
     async run(inputs, count) {
       const done = metrics.inference.startTimer();
+      const start = performance.now();
       try {
-        return await workers.run(inputs, count);
+        const probs = await workers.run(inputs, count);
+        serviceTime.observe(performance.now() - start, count);
+        return probs;
       } finally {
         done();
       }

@@ -68,6 +68,13 @@ describe('footwear bench', () => {
     positiveFinite(r.ratios.predictOverTfjs?.value, 'predict / TF.js');
     assert.equal(r.ratios.predictOverTfjs?.goal, 10);
     assert.deepEqual(r.skipped, []);
+    // The CPU budget is computed from the rows it names.
+    const best = r.rows.find((row) => row.kind === 'raw-ort' && row.best);
+    const preparing = r.rows.find((row) => row.kind === 'prepare');
+    assert.equal(r.cpuBudget.modelCpuMs, best?.cpuMsPerImage);
+    assert.equal(r.cpuBudget.prepareCpuMs, preparing?.cpuMsPerImage);
+    assert.ok(r.cpuBudget.cores >= 1 && r.cpuBudget.ceilingRatio > 0 && r.cpuBudget.ceilingRatio <= 1);
+    assert.ok(Math.abs(r.cpuBudget.ceilingRate - (r.cpuBudget.cores * 1000) / (r.cpuBudget.modelCpuMs + r.cpuBudget.prepareCpuMs)) < 0.1);
     // Valid JSON all the way down (what --json prints).
     assert.deepEqual(JSON.parse(JSON.stringify(r)), r);
   });
@@ -76,10 +83,10 @@ describe('footwear bench', () => {
     const kinds = plain.rows.map((r) => `${r.kind}/${r.batchSize}`);
     // onnxruntime-web runs batch 1 and the raw sweep's best size, which may be 1 itself.
     const web = plain.rawOrt.bestBatchSize === 1 ? ['ort-web/1'] : ['ort-web/1', `ort-web/${plain.rawOrt.bestBatchSize}`];
-    assert.deepEqual(kinds, ['raw-ort/1', 'raw-ort/8', 'predict/8', 'predict-latency/1', ...web, 'tfjs/8']);
+    assert.deepEqual(kinds, ['raw-ort/1', 'raw-ort/8', 'predict/8', 'predict-latency/1', 'prepare/1', ...web, 'tfjs/8']);
     for (const row of plain.rows) {
       assert.equal(row.variant, 'fp32');
-      for (const key of ['imagesPerSecond', 'msPerImage', 'seconds', 'images', 'peakRssMiB'] as const) positiveFinite(row[key], `${row.kind}/${row.batchSize} ${key}`);
+      for (const key of ['imagesPerSecond', 'msPerImage', 'cpuMsPerImage', 'seconds', 'images', 'peakRssMiB'] as const) positiveFinite(row[key], `${row.kind}/${row.batchSize} ${key}`);
       assert.ok(Number.isFinite(row.load1m));
       assert.equal(typeof row.runtime, 'string');
     }

@@ -2,7 +2,7 @@ import type { Classifier, OnnxSession } from '../infer/index.ts';
 import { packBatch } from './images.ts';
 import { classifyAll } from './predict.ts';
 import { runBatches } from './raw-ort.ts';
-import { rowOf, round, type BenchContext } from './row.ts';
+import { cpuMsSince, rowOf, round, type BenchContext } from './row.ts';
 import { quantile } from './stats.ts';
 import type { BenchRow, VariantName } from './types.ts';
 
@@ -44,6 +44,7 @@ export async function pairedPredict(
   const raw: number[] = [];
   const predict: number[] = [];
   let predictSeconds = 0;
+  let predictCpuMs = 0;
   context.sampler.phase();
   for (let r = 0; r < parts; r++) {
     const part = files.slice(Math.floor((r * files.length) / parts), Math.floor(((r + 1) * files.length) / parts));
@@ -53,9 +54,11 @@ export async function pairedPredict(
       raw.push(images / ((performance.now() - start) / 1000));
     };
     const timePredict = async () => {
+      const cpu = process.cpuUsage();
       const start = performance.now();
       const images = await classifyAll(classifier, part, batchSize);
       const seconds = (performance.now() - start) / 1000;
+      predictCpuMs += cpuMsSince(cpu);
       predictSeconds += seconds;
       predict.push(images / seconds);
     };
@@ -68,7 +71,7 @@ export async function pairedPredict(
     }
   }
   const runtime = `footwear predict, onnxruntime-node (${classifier.executionProvider})`;
-  const row = rowOf({ kind: 'predict', runtime, variant, batchSize }, files.length, predictSeconds, context.sampler.phase(), context.log);
+  const row = rowOf({ kind: 'predict', runtime, variant, batchSize }, files.length, predictSeconds, predictCpuMs, context.sampler.phase(), context.log);
   const ratio = quantile(
     predict.map((p, i) => p / raw[i]),
     0.5,

@@ -17,6 +17,7 @@ const WHAT: Record<BenchRow['kind'], string> = {
   'predict-latency': 'predict, one file per call',
   'ort-web': 'model alone, ready tensors',
   tfjs: 'TF.js, files to top-k',
+  prepare: 'preprocessing alone, no model',
 };
 
 const fixed = (value: number, digits = 1) => value.toFixed(digits);
@@ -27,12 +28,12 @@ function ratioText(name: string, ratio: Ratio): string {
 
 export function table(report: BenchReport): string {
   const lines = [
-    '| measurement | runtime | model | batch | images | img/s | ms/image | load 1m | peak RSS MiB |',
-    '| --- | --- | --- | ---: | ---: | ---: | ---: | ---: | ---: |',
+    '| measurement | runtime | model | batch | images | img/s | ms/image | CPU ms/image | load 1m | peak RSS MiB |',
+    '| --- | --- | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: |',
   ];
   for (const r of report.rows) {
     const rate = r.best ? `**${fixed(r.imagesPerSecond)}** (best)` : fixed(r.imagesPerSecond);
-    lines.push(`| ${WHAT[r.kind]} | ${r.runtime} | ${r.variant} | ${r.batchSize} | ${r.images} | ${rate} | ${fixed(r.msPerImage)} | ${fixed(r.load1m, 2)} | ${fixed(r.peakRssMiB, 0)} |`);
+    lines.push(`| ${WHAT[r.kind]} | ${r.runtime} | ${r.variant} | ${r.batchSize} | ${r.images} | ${rate} | ${fixed(r.msPerImage)} | ${fixed(r.cpuMsPerImage)} | ${fixed(r.load1m, 2)} | ${fixed(r.peakRssMiB, 0)} |`);
   }
   return lines.join('\n');
 }
@@ -47,6 +48,12 @@ export function summary(report: BenchReport): string[] {
       `: median of ${pairing.rounds} rounds, each timing predict next to the model alone at batch ${pairing.rawBatchSize} (the sweep's best) on the same photos` +
       ` (raw ${list(pairing.raw)} img/s; predict ${list(pairing.predict)} img/s)`,
   ];
+  const budget = report.cpuBudget;
+  lines.push(
+    `CPU per photo: the model alone ${fixed(budget.modelCpuMs)} ms at batch ${pairing.rawBatchSize}, preprocessing ${fixed(budget.prepareCpuMs)} ms; ` +
+      `with ${budget.cores} cores busy either way, predict can reach at most ${budget.cores} x 1000 / (${fixed(budget.modelCpuMs)} + ${fixed(budget.prepareCpuMs)}) = ${fixed(budget.ceilingRate)} img/s, ` +
+      `${fixed(budget.ceilingRatio, 2)}x the model alone, however well the two overlap`,
+  );
   for (const v of report.variants.slice(1)) {
     if (v.predictOverRawOrt !== undefined) lines.push(`${v.variant}: predict / raw ONNX Runtime ${fixed(v.predictOverRawOrt, 2)}x, taken the same way`);
   }
@@ -80,6 +87,7 @@ export function markdownSection(report: BenchReport): string {
     `- models: ${files}; execution provider ${report.executionProvider}; ONNX Runtime threads ${report.threads ?? 'default'}`,
     `- photos: ${report.images} from \`${report.data}\`, spread over its folders, already in the page cache; TF.js and onnxruntime-web rows time the first of them only (their "images" column)`,
     '- "model alone": `session.run` on input tensors made before the clock starts (no files, no decode); "predict": `Classifier.classifyFiles` as `footwear predict` runs it (read, decode, resize, run, softmax/top-k), timed in rounds that alternate with the model alone at its best batch size (the goal ratio below is the median of the per-round ratios, so both sides of it saw the same load); TF.js: the same job with the TF.js copy of the model (`tfjs/model.json`), same decode and preprocessing, `model.predict`',
+    '- CPU ms/image: CPU time of the whole process (ONNX Runtime\'s threads, libuv\'s pool, worker threads) over the row, per image; "preprocessing alone": read, decode and resize of each photo, one at a time, no model',
     '- peak RSS: the largest resident set size sampled while the row ran; the process is one, so it includes what earlier rows left allocated (ONNX Runtime keeps its arena for the largest batch)',
     '',
     table(report),

@@ -10,7 +10,7 @@ export interface BenchContext {
 }
 
 /** A row from a measured count and time; `peakRssMiB` is the peak of the phase that just ended. */
-export function rowOf(meta: RowMeta, images: number, seconds: number, peakRssMiB: number, log: (line: string) => void): BenchRow {
+export function rowOf(meta: RowMeta, images: number, seconds: number, cpuMs: number, peakRssMiB: number, log: (line: string) => void): BenchRow {
   if (!(images > 0) || !(seconds > 0)) throw new Error(`${meta.kind} ${meta.variant}: timed ${images} images in ${seconds} s`);
   const row: BenchRow = {
     ...meta,
@@ -18,6 +18,7 @@ export function rowOf(meta: RowMeta, images: number, seconds: number, peakRssMiB
     seconds: round(seconds, 3),
     imagesPerSecond: round(images / seconds, 2),
     msPerImage: round((seconds * 1000) / images, 2),
+    cpuMsPerImage: round(cpuMs / images, 2),
     load1m: load1m(),
     peakRssMiB: round(peakRssMiB, 1),
   };
@@ -31,10 +32,17 @@ export function rowOf(meta: RowMeta, images: number, seconds: number, peakRssMiB
  */
 export async function measureRow(meta: RowMeta, context: BenchContext, work: () => Promise<number>): Promise<BenchRow> {
   context.sampler.phase();
+  const cpu = process.cpuUsage();
   const start = performance.now();
   const images = await work();
   const seconds = (performance.now() - start) / 1000;
-  return rowOf(meta, images, seconds, context.sampler.phase(), context.log);
+  return rowOf(meta, images, seconds, cpuMsSince(cpu), context.sampler.phase(), context.log);
+}
+
+/** CPU milliseconds the process (all its threads) spent since `start`. */
+export function cpuMsSince(start: NodeJS.CpuUsage): number {
+  const used = process.cpuUsage(start);
+  return (used.user + used.system) / 1000;
 }
 
 export function round(value: number, digits: number): number {

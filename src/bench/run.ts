@@ -1,4 +1,5 @@
 import { readFile } from 'node:fs/promises';
+import { availableParallelism } from 'node:os';
 import { machine } from '../../bench/sections.ts';
 import { DEFAULT_BATCH_SIZE, DEFAULT_TOP_K, loadModel, openSession, type Classifier, type EpChoice, type LoadModelOptions } from '../infer/index.ts';
 import { firstLine } from '../infer/runtime.ts';
@@ -6,6 +7,7 @@ import { DEFAULT_BASELINE_IMAGES, DEFAULT_BATCH_SIZES, DEFAULT_IMAGES, DEFAULT_R
 import { inputTensors, pickImages } from './images.ts';
 import { ortWebRows } from './ort-web.ts';
 import { pairedPredict, type Paired } from './paired.ts';
+import { prepareRow } from './prepare.ts';
 import { latencyRow } from './predict.ts';
 import { rawOrtRows } from './raw-ort.ts';
 import { round, type BenchContext } from './row.ts';
@@ -48,6 +50,22 @@ function positive(value: number, name: string): number {
 
 function ratio(value: number, goal: number) {
   return { value: round(value, 2), goal, met: value >= goal };
+}
+
+/**
+ * When the model alone keeps every core busy, preprocessing cannot hide behind it, only share the
+ * cores: a perfectly overlapped predict gets cores / (model + preprocessing CPU per image).
+ */
+function cpuBudget(model: BenchRow, preparing: BenchRow): BenchReport['cpuBudget'] {
+  const cores = availableParallelism();
+  const ceilingRate = (cores * 1000) / (model.cpuMsPerImage + preparing.cpuMsPerImage);
+  return {
+    cores,
+    modelCpuMs: model.cpuMsPerImage,
+    prepareCpuMs: preparing.cpuMsPerImage,
+    ceilingRate: round(ceilingRate, 1),
+    ceilingRatio: round(Math.min(1, ceilingRate / model.imagesPerSecond), 2),
+  };
 }
 
 interface Job {
@@ -144,6 +162,7 @@ export async function runBench(options: BenchOptions): Promise<BenchReport> {
     let job: Job;
     let fp32: Awaited<ReturnType<typeof benchVariant>>;
     let latency;
+    let preparing: BenchRow;
     try {
       const files = await pickImages(options.data, images);
       log(`footwear bench: ${files.length} photos from ${options.data}, ${classifier.executionProvider}, load ${loadStart}`);
@@ -151,6 +170,7 @@ export async function runBench(options: BenchOptions): Promise<BenchReport> {
       job = { files, inputs, batchSize, rounds, threads: options.threads, context: { sampler, log } };
       fp32 = await benchVariant(variantFiles[0], classifier, sizes, job);
       latency = await latencyRow(classifier, files, 'fp32', job.context);
+      preparing = await prepareRow(files, classifier.spec.preprocess, job.context);
     } finally {
       await classifier.release();
     }
@@ -160,7 +180,7 @@ export async function runBench(options: BenchOptions): Promise<BenchReport> {
     const quantised = await benchQuantised(variantFiles.slice(1), fewer, loadOptions, job);
     const baselines = await benchBaselines(options, dir, variantFiles[0].file, classifier, fewer, job);
 
-    const rows = [...fp32.rows, latency.row, ...quantised.rows, ...baselines.rows];
+    const rows = [...fp32.rows, latency.row, preparing, ...quantised.rows, ...baselines.rows];
     const rate = (kind: BenchRow['kind']) => rows.filter((r) => r.kind === kind && r.variant === 'fp32').reduce<number | undefined>((a, r) => Math.max(a ?? 0, r.imagesPerSecond), undefined);
     const predict = fp32.paired.row.imagesPerSecond;
     const tfjs = rate('tfjs');
@@ -188,6 +208,7 @@ export async function runBench(options: BenchOptions): Promise<BenchReport> {
         predictOverRawOrt: ratio(fp32.paired.ratio, GOALS.predictOverRawOrt),
         ...(tfjs !== undefined && { predictOverTfjs: ratio(predict / tfjs, GOALS.predictOverTfjs) }),
       },
+      cpuBudget: cpuBudget(best, preparing),
       skipped: baselines.skipped,
     };
   } finally {

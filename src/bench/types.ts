@@ -13,7 +13,9 @@ export type RowKind =
   /** The same job in TF.js: read, decode and preprocess alike, model.predict, top-k. */
   | 'tfjs'
   /** onnxruntime-web's wasm build in Node on ready input tensors. */
-  | 'ort-web';
+  | 'ort-web'
+  /** Read, decode and resize only, on one thread, no model: what preprocessing costs. */
+  | 'prepare';
 
 export interface BenchRow {
   kind: RowKind;
@@ -26,6 +28,8 @@ export interface BenchRow {
   seconds: number;
   imagesPerSecond: number;
   msPerImage: number;
+  /** CPU time of the whole process (every thread) per image while the row ran. */
+  cpuMsPerImage: number;
   /** 1-minute load average when the row finished. */
   load1m: number;
   /** Largest sampled resident set size while the row ran, MiB (the process's, so cumulative). */
@@ -91,6 +95,12 @@ export interface BenchReport {
   tfjs?: number;
   ortWeb?: number;
   ratios: { predictOverRawOrt: Ratio; predictOverTfjs?: Ratio };
+  /**
+   * Why predict cannot reach the model's own rate when the model already keeps every core busy:
+   * CPU per image of the model alone (at its best batch) and of preprocessing alone, and the
+   * rate and ratio a perfectly overlapped predict could reach on `cores` cores at most.
+   */
+  cpuBudget: { cores: number; modelCpuMs: number; prepareCpuMs: number; ceilingRate: number; ceilingRatio: number };
   /** Baselines that were asked for but could not run, with the reason. */
   skipped: { what: string; reason: string }[];
 }

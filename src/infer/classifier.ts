@@ -5,14 +5,16 @@ import { toPrediction, type PredictionResult } from './prediction.ts';
 import { prepareFile, prepareImage, type InputSlot, type Prepared } from './prepare.ts';
 import type { OnnxSession } from './runtime.ts';
 
-export const DEFAULT_BATCH_SIZE = 16;
+// On CPU a batch of 8 ran fastest per image in every sweep here (BENCHMARKS.md "Inference":
+// 1, 8, 16 and 32 measured); bigger batches only pay on a GPU, where --batch-size says so.
+export const DEFAULT_BATCH_SIZE = 8;
 export const DEFAULT_TOP_K = 3;
 // sharp decodes on libuv's thread pool, which has UV_THREADPOOL_SIZE (default 4) threads; more
 // decodes in flight would only queue there while holding their file bytes in memory.
 const DEFAULT_DECODES_IN_FLIGHT = Math.max(2, Number(process.env.UV_THREADPOOL_SIZE) || 4);
 
 export interface ClassifyFilesOptions {
-  /** Images per ONNX Runtime run (default 16). */
+  /** Images per ONNX Runtime run (default 8). */
   batchSize?: number;
   /** How many ranked labels each prediction carries (default 3, at most the label count). */
   topK?: number;

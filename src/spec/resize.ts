@@ -1,4 +1,5 @@
 import type { PreprocessSpec } from './index.ts';
+import { resampleBytes } from './wasm/resample.ts';
 
 // Resampling is ours rather than sharp's or the canvas's so that Node and the browser produce the
 // same input tensor to the last bit for the same decoded pixels: the two libraries' resize
@@ -13,6 +14,11 @@ import type { PreprocessSpec } from './index.ts';
 // one monomorphic typed-array source, tap tables cached per size pair with pixel offsets
 // precomputed, one reused scratch buffer, and 'contain' writing straight into the letterboxed
 // output. resizeToInput also applies the spec's range as it stores, saving toInputTensor's pass.
+//
+// Byte sources of 3 or 4 channels go to the same two passes in WebAssembly SIMD (wasm/), three to
+// four times faster (bench/resize.ts) with the same bits, since these operations round alike in
+// wasm and JS (test/resize-wasm.test.ts). The JS passes below stay as the definition, the fallback
+// where wasm or SIMD is missing, and the path for other sources.
 
 interface Taps {
   /** First input index of each output, already multiplied by the pixel stride of the pass. */
@@ -178,8 +184,11 @@ function resampleInto(
 ): void {
   const pixels = sourceArray(src);
   const trim = pixels instanceof Uint8Array;
-  const rows = horizontal(pixels, width, height, channels, taps(width, outW, channels, trim), outW);
-  vertical(rows, taps(height, outH, outW * 3, trim), outW * 3, outH, out, at, outStride, scale, shift);
+  const h = taps(width, outW, channels, trim);
+  const v = taps(height, outH, outW * 3, trim);
+  if (trim && resampleBytes(pixels, width, height, channels, h, v, outW, outH, out, at, outStride, scale, shift)) return;
+  const rows = horizontal(pixels, width, height, channels, h, outW);
+  vertical(rows, v, outW * 3, outH, out, at, outStride, scale, shift);
 }
 
 /** Sets pixels [from, to) of `out` (RGB floats) to `rgb`. */

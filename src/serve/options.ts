@@ -24,7 +24,9 @@ export interface ServeOptions {
   maxQueue?: number;
   /**
    * Longest expected wait for a worker, judged by recent batches; an image that would wait
-   * longer gets 429 (default 250 ms; 0: no limit but maxQueue).
+   * longer gets 429 (default 1000 ms; 0: no limit but maxQueue). The default lets 32 callers
+   * at once queue without refusals on a 2-core CPU (about 0.5 s of work); a latency-bound
+   * service (an upload form) sets it near its budget, e.g. 100.
    */
   maxWaitMs?: number;
   /** Largest width x height decoded; bigger images get 422 (default data's DEFAULT_MAX_PIXELS). */
@@ -50,7 +52,7 @@ export const SERVE_DEFAULTS = {
   maxDelayMs: 5,
   maxBodyBytes: 10 * 1024 * 1024,
   maxQueue: 256,
-  maxWaitMs: 250,
+  maxWaitMs: 1000,
   maxPixels: DEFAULT_MAX_PIXELS,
   drainTimeoutMs: 30_000,
 } as const;

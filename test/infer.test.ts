@@ -319,6 +319,17 @@ describe('sessions and execution providers', () => {
     await session.release();
   });
 
+  test('a session whose threads sleep between runs (spinWait false, as the server uses) gives the same outputs', async () => {
+    const input = Float32Array.from({ length: 3 * 14 * 14 * 3 }, (_, i) => (i % 17) / 17);
+    const outputs = [];
+    for (const spinWait of [true, false]) {
+      const session = await openSession(tinyBackbone(), { ep: 'cpu', threads: 2, spinWait });
+      outputs.push((await session.run(input, [3, 14, 14, 3])).data);
+      await session.release();
+    }
+    assert.deepEqual(outputs[1], outputs[0]);
+  });
+
   test('threads must be a positive integer', async () => {
     await assert.rejects(openSession(tinyBackbone(), { ep: 'cpu', threads: 0 }), /threads should be a positive integer/);
   });

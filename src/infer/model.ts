@@ -21,7 +21,7 @@ export class ModelError extends Error {
   }
 }
 
-export type LoadModelOptions = Pick<OpenSessionOptions, 'ep' | 'threads' | 'log' | 'runtimes'>;
+export type LoadModelOptions = Pick<OpenSessionOptions, 'ep' | 'threads' | 'spinWait' | 'log' | 'runtimes'>;
 
 /** DIR/model.onnx for a folder, the path itself for a file. */
 async function resolveModelFile(pathOrDir: string): Promise<string> {

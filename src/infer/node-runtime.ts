@@ -69,6 +69,7 @@ export const nodeRuntime: InferenceRuntime = {
       executionProviders: options.executionProviders,
       graphOptimizationLevel: 'all',
       ...(options.intraOpNumThreads !== undefined && { intraOpNumThreads: options.intraOpNumThreads }),
+      ...(options.spinWait === false && { extra: { session: { intra_op: { allow_spinning: '0' }, inter_op: { allow_spinning: '0' } } } }),
     });
     return new NodeSession(session, options.executionProviders[0]);
   },

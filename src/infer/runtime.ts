@@ -9,6 +9,12 @@ export interface RuntimeSessionOptions {
   executionProviders: string[];
   /** Threads for one operator (ONNX Runtime's intraOpNumThreads); the runtime's default if unset. */
   intraOpNumThreads?: number;
+  /**
+   * false: ONNX Runtime's pool threads sleep as soon as a run's work is done instead of spinning
+   * for more. Spinning pays when runs come back to back (a folder of photos); between a server's
+   * small batches it burns CPU that request handling and decoding need.
+   */
+  spinWait?: boolean;
 }
 
 export interface OnnxOutput {

@@ -6,6 +6,8 @@ export interface OpenSessionOptions {
   ep?: EpChoice;
   /** ONNX Runtime intra-op threads; the runtime's default (one per physical core) if unset. */
   threads?: number;
+  /** false: ONNX Runtime's threads sleep rather than spin once a run is done (see RuntimeSessionOptions). */
+  spinWait?: boolean;
   /** Receives the one line that explains a fallback; nothing is printed otherwise. */
   log?: Log;
   /** Runtime names to choose from (see registerRuntime); all registered ones by default. */
@@ -25,7 +27,11 @@ export async function openSession(model: Uint8Array, options: OpenSessionOptions
   const runtime = await resolveRuntime(options.runtimes);
   const plan = await resolveProviders(ep, { runtime, log });
   const create = (provider: string) =>
-    runtime.createSession(model, { executionProviders: [provider], ...(threads !== undefined && { intraOpNumThreads: threads }) });
+    runtime.createSession(model, {
+      executionProviders: [provider],
+      ...(threads !== undefined && { intraOpNumThreads: threads }),
+      ...(options.spinWait !== undefined && { spinWait: options.spinWait }),
+    });
 
   const [first, fallback] = plan.candidates;
   try {

@@ -56,7 +56,13 @@ export async function startServer(serveOptions: ServeOptions): Promise<RunningSe
 
   let workers: WorkerPool;
   try {
-    workers = await WorkerPool.start({ model: options.model, ep: options.ep, threads: options.threads, warmupBatch: options.maxBatch }, options.workers, options.log);
+    // Batches arrive with gaps between them and the server thread needs the cores in those gaps,
+    // so ONNX Runtime's threads sleep instead of spinning when a batch is done.
+    workers = await WorkerPool.start(
+      { model: options.model, ep: options.ep, threads: options.threads, spinWait: false, warmupBatch: options.maxBatch },
+      options.workers,
+      options.log,
+    );
   } catch (error) {
     await app.close();
     throw error;

@@ -8,6 +8,8 @@ export interface WorkerInit {
   model: string;
   ep: EpChoice;
   threads?: number;
+  /** ONNX Runtime's spin-waiting between runs (see RuntimeSessionOptions.spinWait). */
+  spinWait: boolean;
   /** Blank images run once after loading, so the first real full batch pays no allocation. */
   warmupBatch: number;
 }

@@ -12,7 +12,7 @@ const post = (message: WorkerMessage, transfer: ArrayBuffer[] = []) => port.post
 
 async function start(): Promise<Classifier | undefined> {
   try {
-    const classifier = await loadModel(init.model, { ep: init.ep, threads: init.threads, log: (line) => post({ type: 'log', line }) });
+    const classifier = await loadModel(init.model, { ep: init.ep, threads: init.threads, spinWait: init.spinWait, log: (line) => post({ type: 'log', line }) });
     const blank = new Float32Array(classifier.inputSize);
     await classifier.classifyBatch(Array.from({ length: init.warmupBatch }, () => blank));
     post({ type: 'ready', info: { spec: classifier.spec, executionProvider: classifier.executionProvider, modelPath: classifier.modelPath } });

@@ -9,7 +9,7 @@ const port = parentPort;
 if (!port) throw new Error('infer/prepare-worker.ts runs only as a worker thread');
 
 port.on('message', (job: PrepareJob) => {
-  void prepareFile(job.file, job.spec, job.maxPixels, { out: job.out, offset: job.offset }).then((prepared) => {
+  void prepareFile(job.file, job.spec, job.maxPixels, { out: job.out, offset: job.offset }, 'sync').then((prepared) => {
     const reply: PrepareReply = 'input' in prepared ? { id: job.id, ok: true } : { id: job.id, ok: false, failure: prepared };
     port.postMessage(reply);
   });

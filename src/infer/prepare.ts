@@ -1,3 +1,4 @@
+import { readFileSync, statSync, type Stats } from 'node:fs';
 import { readFile, stat } from 'node:fs/promises';
 import { decodeImage, ImageError, maxFileBytes } from '../data/index.ts';
 import type { PreprocessSpec } from '../spec/index.ts';
@@ -46,20 +47,27 @@ export async function prepareImage(image: Uint8Array, file: string, spec: Prepro
   }
 }
 
-export async function prepareFile(file: string, spec: PreprocessSpec, maxPixels?: number, slot?: InputSlot): Promise<Prepared> {
+/**
+ * How prepareFile reads: 'async' through libuv's pool (right for the main thread), 'sync' on the
+ * calling thread, for worker threads, which may block and so save four trips through a pool
+ * that sharp's decodes also queue on.
+ */
+export type ReadMode = 'async' | 'sync';
+
+export async function prepareFile(file: string, spec: PreprocessSpec, maxPixels?: number, slot?: InputSlot, read: ReadMode = 'async'): Promise<Prepared> {
   let bytes: Buffer;
   try {
     // Look before reading: a FIFO named x.jpg would block a thread-pool thread forever, a link
     // to /dev/zero would read until memory runs out, and a huge file would sit whole in memory
     // only to fail the pixel limit.
-    const info = await stat(file);
+    const info: Stats = read === 'sync' ? statSync(file) : await stat(file);
     if (info.isDirectory()) return readFailure(file, { code: 'EISDIR' });
     if (!info.isFile()) return { file, error: { code: 'unreadable', message: 'not a regular file (a FIFO, socket or device), so it is not read' } };
     const limit = maxFileBytes(maxPixels);
     if (info.size > limit) {
       return { file, error: { code: 'too-large', message: `file is ${info.size} bytes, more than the ${limit} an image within the pixel limit can take` } };
     }
-    bytes = await readFile(file);
+    bytes = read === 'sync' ? readFileSync(file) : await readFile(file);
   } catch (error) {
     return readFailure(file, error);
   }

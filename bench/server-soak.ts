@@ -1,7 +1,8 @@
 // The inference server's service goals, measured: "p99 latency <= 100 ms at 70% of peak throughput;
 // beyond peak, extra requests get 429 quickly while accepted ones keep their latency; memory stays
 // flat over a 10-minute run". Real catalogue JPEGs are POSTed to /v1/classify over loopback
-// (127.0.0.1) by autocannon against `footwear serve` in its own process (bench/server-child.ts):
+// (127.0.0.1) against `footwear serve` in its own process (bench/server-child.ts), by autocannon
+// (closed loop) and by a fixed-rate schedule of fetch calls (open loop, see fixedRate):
 //   1. peak: closed loop at --peak-concurrency for --peak-seconds -> peak req/s;
 //   2. steady: a fixed rate of --load x peak for --duration s (open loop, see fixedRate below);
 //   3. overload: --overload x peak for --duration s against a second, fresh server (its
@@ -226,32 +227,43 @@ function closedLoop(url: string, connections: number, duration: number): Promise
 
 /**
  * Open loop at a fixed rate: `target` requests per second, evenly spaced, whether or not earlier
- * ones were answered. autocannon's `overallRate` gives each connection a share per one-second
- * window and fires it when the window opens, and every connection's window opens at the same
- * moment: `target` requests in one burst each second, which measures the burst, not the rate.
- * So this runs `target` autocannon instances of one connection at 1 request/s each, started
- * 1/target s apart: one request every 1/target s. (A connection whose answer takes longer than
- * 1 s sends its next request late; the achieved rate in the tables shows whether that happened.)
+ * ones were answered. autocannon has no such mode: its `overallRate` fires each connection's
+ * share for a one-second window when the window opens, all connections at once, which measures
+ * a burst a second, not the rate; and one autocannon instance per request slot (what this script
+ * did first) spent the client's event loop on dozens of instances, whose delays were then counted
+ * as server latency. So requests go out from one schedule through Node's fetch (undici, keep-alive
+ * connections opened as needed), each at its due time; latency runs from sending to the last byte
+ * of the answer. A request unanswered after TIMEOUT_MS counts as a timeout.
  */
+const TIMEOUT_MS = 10_000;
+
 async function fixedRate(url: string, target: number, duration: number): Promise<Phase> {
   const phase = emptyPhase(target, duration);
-  const runs: Promise<autocannon.Result>[] = [];
-  for (let i = 0; i < target; i++) {
-    if (i > 0) await sleep(1000 / target);
-    runs.push(
-      new Promise((resolve, reject) => {
-        const instance = autocannon({ url, connections: 1, overallRate: 1, duration, requests: [classifyRequest] }, (error, result) =>
-          error ? reject(error) : resolve(result),
-        );
-        collect(instance, phase);
-      }),
+  const total = Math.round(target * duration);
+  const inFlight: Promise<void>[] = [];
+  const start = performance.now();
+  for (let i = 0; i < total; i++) {
+    const wait = start + (i * 1000) / target - performance.now();
+    if (wait > 0) await sleep(wait);
+    const sent = performance.now();
+    const body = bodies[i % bodies.length];
+    inFlight.push(
+      fetch(`${url}/v1/classify`, { method: 'POST', headers: { 'content-type': 'image/jpeg' }, body, signal: AbortSignal.timeout(TIMEOUT_MS) })
+        .then(async (response) => {
+          await response.arrayBuffer();
+          const ms = performance.now() - sent;
+          if (response.status === 200) phase.ok.push(ms);
+          else if (response.status === 429) phase.refused.push(ms);
+          else phase.other++;
+        })
+        .catch((error: Error) => {
+          if (error.name === 'TimeoutError') phase.timeouts++;
+          else phase.errors++;
+        }),
     );
   }
-  const results = await Promise.all(runs);
-  // Each instance ran `duration` s (give or take its last 1 s tick); the phase spans their mean.
-  phase.seconds = results.reduce((a, r) => a + r.duration, 0) / results.length;
-  phase.errors = results.reduce((a, r) => a + r.errors, 0);
-  phase.timeouts = results.reduce((a, r) => a + r.timeouts, 0);
+  await Promise.all(inFlight);
+  phase.seconds = (performance.now() - start) / 1000;
   return finish(phase);
 }
 
@@ -374,15 +386,15 @@ const phaseRow = (name: string, p: Phase) =>
 const args = process.argv.slice(2);
 const section = `Service goals of \`footwear serve\` (issue: "p99 latency <= 100 ms at 70% of peak throughput; beyond peak,
 extra requests get 429 quickly while accepted ones keep their latency; memory stays flat over a 10-minute run").
-\`POST /v1/classify\` with ${files.length} real JPEGs from \`../shared/data/shoe-sandal-boot/test\` (${meanKb.toFixed(1)} KiB mean), sent by
-autocannon over loopback (127.0.0.1). The server runs in its own process (\`bench/server-child.ts\`), the load generator in
+\`POST /v1/classify\` with ${files.length} real JPEGs from \`../shared/data/shoe-sandal-boot/test\` (${meanKb.toFixed(1)} KiB mean), sent over
+loopback (127.0.0.1) by autocannon (closed loop) and a fixed-rate fetch schedule (open loop). The server runs in its own process (\`bench/server-child.ts\`), the load generator in
 another, on the same machine: they share its cores.
 
 - machine: ${machine()}; 1-minute load average ${loadAtStart.toFixed(1)} at the start and ${loadAtEnd.toFixed(1)} at the end${loadAtStart > os.cpus().length ? '. The machine was shared with other jobs while this ran, so every number here is lower (and every latency higher) than the machine alone would give' : ' (the server and the load generator share the cores; nothing else ran)'}
 - date: ${startedAt.toISOString()}, ${((Date.now() - startedAt.getTime()) / 60_000).toFixed(1)} minutes in all
 - command: \`node --import tsx bench/server-soak.ts${args.length ? ` ${args.join(' ')}` : ''}\`
 - model: ${info.model} (execution provider ${info.executionProvider}); server: ${resolved.workers} worker(s) x ${resolved.threads} ONNX Runtime thread(s), max-batch ${resolved.maxBatch}, max-delay-ms ${resolved.maxDelayMs}; max-queue ${overloadQueue}, max-wait-ms ${resolved.maxWaitMs} (the defaults) for every phase but the last overload, which has max-wait-ms ${tightWait} (each overload phase on a fresh server process)
-- peak: closed loop, ${peakConcurrency} connections for ${peakSeconds} s, after a 2 s warm-up. Steady, soak and overload are open loop at a fixed rate (${loadShare * 100}% and ${overloadShare * 100}% of peak, rounded): one request every 1/rate s whether or not earlier ones were answered, as one-connection autocannon instances at 1 request/s started evenly apart (autocannon's own \`overallRate\` sends each second's requests in one burst)
+- peak: closed loop, ${peakConcurrency} connections for ${peakSeconds} s (autocannon), after a 2 s warm-up. Steady, soak and overload are open loop at a fixed rate (${loadShare * 100}% and ${overloadShare * 100}% of peak, rounded): one request every 1/rate s whether or not earlier ones were answered, sent from one schedule with Node's fetch (autocannon's own \`overallRate\` sends each second's requests in one burst; see \`fixedRate\`)
 - latency is per request as the client saw it, from sending to the last byte of the answer; "sent/s" counts every answered request, "200/s" the classified ones; "mean batch" is images per ONNX Runtime run during the phase (from /metrics)
 
 | goal | measured | reading |
@@ -405,7 +417,7 @@ ${phaseRow(`overload (${overloadShare * 100}%, max-wait-ms ${tightWait})`, tight
 
 ${[steady, soak, overload, tight.phase]
   .filter((p) => rate(p) < 0.95 * p.target)
-  .map((p) => `At ${p.target} req/s only ${rate(p).toFixed(1)} were sent a second: a connection still waiting for an answer after 1 s sends its next request late, so that phase ran below the rate asked.\n`)
+  .map((p) => `At ${p.target} req/s only ${rate(p).toFixed(1)} were answered a second: that phase ran below the rate asked.\n`)
   .join('')}
 Peak: **${peakRate.toFixed(1)} req/s**. Overload: ${overload.ok.length} answered 200 and ${overload.refused.length} refused 429 (${((100 * overload.refused.length) / Math.max(1, overload.ok.length + overload.refused.length)).toFixed(0)}%)${probe ? `; our own probe was refused after ${probe.tries} tr${probe.tries === 1 ? 'y' : 'ies'}, with Retry-After ${probe.retryAfter === null ? 'absent' : `"${probe.retryAfter}"`}` : ''}.
 

@@ -38,8 +38,9 @@ export async function pairedPredict(
   const { height, width } = classifier.spec.preprocess;
   const batch = packBatch(inputs, 0, rawBatchSize);
   const dims = [rawBatchSize, height, width, 3];
-  // Warm-up: JIT-compiles predict's JavaScript path (the raw shape is warm from the sweep).
-  await classifyAll(classifier, files.slice(0, batchSize), batchSize);
+  // Warm-up: JIT-compiles predict's JavaScript path (the raw shape is warm from the sweep) and
+  // starts the preprocessing workers, which only lists longer than one batch use.
+  await classifyAll(classifier, files.slice(0, batchSize * 3), batchSize);
   const parts = Math.min(rounds, files.length);
   const raw: number[] = [];
   const predict: number[] = [];

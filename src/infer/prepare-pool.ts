@@ -81,6 +81,11 @@ export class PreparePool {
     this.threads.clear();
   }
 
+  /** Wakes close() once the last photo in progress is done. */
+  private noteDone(): void {
+    if (this.closed && this.inFlight() === 0) this.drained?.();
+  }
+
   private inFlight(): number {
     let n = 0;
     for (const thread of this.threads) n += thread.pending.size;
@@ -109,7 +114,7 @@ export class PreparePool {
       this.restarts = 0;
       const { slot, size, file } = job;
       job.resolve(reply.ok ? { file, input: slot.out.subarray(slot.offset, slot.offset + size) } : reply.failure);
-      if (this.closed && this.inFlight() === 0) this.drained?.();
+      this.noteDone();
     });
     worker.on('error', (error) => {
       crash = error;
@@ -120,10 +125,7 @@ export class PreparePool {
       const why = crash?.message.split('\n')[0] ?? `exit code ${code}`;
       for (const job of thread.pending.values()) job.resolve({ file: job.file, error: { code: 'undecodable', message: `preprocessing worker stopped (${why})` } });
       thread.pending.clear();
-      if (this.closed) {
-        if (this.inFlight() === 0) this.drained?.();
-        return;
-      }
+      if (this.closed) return this.noteDone();
       if (++this.restarts > MAX_RESTARTS) {
         this.broken ??= new Error(`preprocessing workers keep stopping: ${why}`);
         return;

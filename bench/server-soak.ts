@@ -1,12 +1,12 @@
 // The inference server's service goals, measured: "p99 latency <= 100 ms at 70% of peak throughput;
 // beyond peak, extra requests get 429 quickly while accepted ones keep their latency; memory stays
 // flat over a 10-minute run". Real catalogue JPEGs are POSTed to /v1/classify over loopback
-// (127.0.0.1) against `footwear serve` in its own process (bench/server-child.ts), by autocannon
-// (closed loop) and by a fixed-rate schedule of fetch calls (open loop, see fixedRate):
+// (127.0.0.1) against `footwear serve` in its own process (bench/server-child.ts), over keep-alive
+// node:http connections (http-post.ts), in a closed loop and from a fixed-rate schedule (open loop):
 //   1. peak: closed loop at --peak-concurrency for --peak-seconds -> peak req/s;
 //   2. steady: a fixed rate of --load x peak for --duration s (open loop, see fixedRate below);
 //   3. overload: --overload x peak for --duration s against a second, fresh server (its
-//      --overload-max-queue defaults to the server's own default), which must shed load by its
+//      --overload-max-queue overrides the server's default), which must shed load by its
 //      admission rules: 200s and 429s, each with its latency, and one request of our own to see
 //      that a 429 carries Retry-After; then again with --max-wait-ms --tight-max-wait-ms, the
 //      setting for a latency-bound service;
@@ -14,10 +14,9 @@
 //      /proc/<pid>/status) sampled every --sample-seconds, with a least-squares slope.
 // Prints a markdown section and rewrites "## Server: latency, overload and memory" of BENCHMARKS.md.
 // Usage: node --import tsx bench/server-soak.ts [--model DIR] [--duration 20] [--soak-seconds 600]
-//   [--peak-seconds 8] [--peak-concurrency 32] [--load 0.7] [--overload 2] [--overload-max-queue 256] [--tight-max-wait-ms 50]
+//   [--peak-seconds 20] [--peak-concurrency 32] [--load 0.7] [--overload 2] [--overload-max-queue N] [--tight-max-wait-ms 50]
 //   [--sample-seconds 10] [--workers 1] [--threads N] [--max-batch 16] [--max-delay-ms 5]
 //   [--images 300] [--out BENCHMARKS.md] [--dry-run]
-import autocannon from 'autocannon';
 import { spawn } from 'node:child_process';
 import { once } from 'node:events';
 import { readFile } from 'node:fs/promises';
@@ -26,26 +25,32 @@ import path from 'node:path';
 import { createInterface } from 'node:readline';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { parseArgs } from 'node:util';
-import { SERVE_DEFAULTS, resolveOptions, type ServeOptions } from '../src/serve/options.ts';
+import { resolveOptions, type ServeOptions } from '../src/serve/options.ts';
 import { SHOES, firstFiles } from '../test/fixtures/shared-data.ts';
 import { trainedModel } from '../test/fixtures/trained-model.ts';
+import { keepAliveAgent, postImage, TimeoutError, type Answer } from './http-post.ts';
 import { percentile } from './server-report.ts';
 import { BENCHMARKS_MD, machine, writeSection } from './sections.ts';
 
 const HEADING = '## Server: latency, overload and memory';
 /** The issue's latency budget, also used here to call a 429 "quick". */
 const BUDGET_MS = 100;
+/**
+ * The default queue admits what full batches need, so overload queues as deep as peak does and
+ * an accepted request should wait as long as at peak; this much more counts as run-to-run noise.
+ */
+const PEAK_MARGIN = 1.2;
 
 const { values } = parseArgs({
   options: {
     model: { type: 'string' },
     duration: { type: 'string', default: '20' },
     'soak-seconds': { type: 'string', default: '600' },
-    'peak-seconds': { type: 'string', default: '8' },
+    'peak-seconds': { type: 'string', default: '20' },
     'peak-concurrency': { type: 'string', default: '32' },
     load: { type: 'string', default: '0.7' },
     overload: { type: 'string', default: '2' },
-    'overload-max-queue': { type: 'string', default: String(SERVE_DEFAULTS.maxQueue) },
+    'overload-max-queue': { type: 'string' },
     'tight-max-wait-ms': { type: 'string', default: '50' },
     'sample-seconds': { type: 'string', default: '10' },
     workers: { type: 'string', default: '1' },
@@ -63,7 +68,7 @@ const peakSeconds = Number(values['peak-seconds']);
 const peakConcurrency = Number(values['peak-concurrency']);
 const loadShare = Number(values.load);
 const overloadShare = Number(values.overload);
-const overloadQueue = Number(values['overload-max-queue']);
+const overloadQueue = values['overload-max-queue'] === undefined ? undefined : Number(values['overload-max-queue']);
 const tightWait = Number(values['tight-max-wait-ms']);
 const sampleSeconds = Number(values['sample-seconds']);
 if (!(seconds >= 1 && seconds <= 600)) throw new Error('--duration must be 1..600 s');
@@ -79,7 +84,7 @@ const serveOptions = {
   ...(values.threads !== undefined && { threads: Number(values.threads) }),
 };
 const model = values.model ?? (await trainedModel());
-const resolved = resolveOptions({ model, ...serveOptions, maxQueue: overloadQueue });
+const resolved = resolveOptions({ model, ...serveOptions, ...(overloadQueue !== undefined && { maxQueue: overloadQueue }) });
 
 const perClass = Math.ceil(Number(values.images) / 3);
 const byClass = await firstFiles(path.join(SHOES, 'test'), perClass);
@@ -87,13 +92,6 @@ const byClass = await firstFiles(path.join(SHOES, 'test'), perClass);
 const files = byClass.map((_, i) => byClass[(i % 3) * perClass + Math.floor(i / 3)]?.file).filter((f): f is string => Boolean(f));
 const bodies = await Promise.all(files.map((f) => readFile(f)));
 const meanKb = bodies.reduce((a, b) => a + b.length, 0) / bodies.length / 1024;
-let nextBody = 0;
-const classifyRequest = {
-  method: 'POST' as const,
-  path: '/v1/classify',
-  headers: { 'content-type': 'image/jpeg' },
-  setupRequest: (request: autocannon.Request) => ({ ...request, body: bodies[nextBody++ % bodies.length] }),
-};
 
 // ---- the server under test ---------------------------------------------------------------------
 
@@ -153,9 +151,8 @@ async function metrics(url: string, ...names: string[]): Promise<number[]> {
 const batchTotals = (url: string) => metrics(url, 'footwear_batch_size_sum', 'footwear_batch_size_count');
 
 /**
- * Waits until the server has nothing queued or running. A closed-loop run ends with its last
- * requests still queued on the server (autocannon drops them, the server answers them anyway);
- * the next phase must not start behind them.
+ * Waits until the server has nothing queued or running, so that no phase starts behind the
+ * last one's requests (an open-loop phase's timed-out requests are still answered by the server).
  */
 async function settle(url: string): Promise<void> {
   const deadline = Date.now() + 30_000;
@@ -186,12 +183,19 @@ interface Phase {
 const rate = (p: Phase) => (p.ok.length + p.refused.length + p.other) / p.seconds;
 const okRate = (p: Phase) => p.ok.length / p.seconds;
 
-function collect(instance: autocannon.Instance, phase: Phase): void {
-  instance.on('response', (_client, status, _bytes, ms) => {
-    if (status === 200) phase.ok.push(ms);
-    else if (status === 429) phase.refused.push(ms);
-    else phase.other++;
-  });
+/** Files one request's outcome under its phase. */
+function record(phase: Phase, outcome: Promise<Answer>): Promise<void> {
+  return outcome.then(
+    ({ status, ms }) => {
+      if (status === 200) phase.ok.push(ms);
+      else if (status === 429) phase.refused.push(ms);
+      else phase.other++;
+    },
+    (error: Error) => {
+      if (error instanceof TimeoutError) phase.timeouts++;
+      else phase.errors++;
+    },
+  );
 }
 
 function finish(phase: Phase): Phase {
@@ -212,17 +216,27 @@ async function withBatches(url: string, run: () => Promise<Phase>): Promise<Phas
 
 const emptyPhase = (target: number, duration: number): Phase => ({ target, seconds: duration, ok: [], refused: [], other: 0, errors: 0, timeouts: 0, meanBatch: NaN });
 
-/** Closed loop: `connections` clients, each sending its next request when the last is answered. */
-function closedLoop(url: string, connections: number, duration: number): Promise<Phase> {
+/**
+ * Closed loop: `connections` clients, each sending its next request when the last is answered,
+ * over the same keep-alive node:http client as the open-loop phases, so that peak and the rates
+ * derived from it pay the same client CPU (autocannon's is lower, and would set a peak that this
+ * client's open-loop phases could not reach on a machine they share with the server).
+ */
+async function closedLoop(url: string, connections: number, duration: number): Promise<Phase> {
   const phase = emptyPhase(0, duration);
-  return new Promise((resolve, reject) => {
-    const instance = autocannon({ url, connections, duration, requests: [classifyRequest] }, (error, result) => {
-      if (error) return reject(error);
-      Object.assign(phase, { seconds: result.duration, errors: result.errors, timeouts: result.timeouts });
-      resolve(finish(phase));
-    });
-    collect(instance, phase);
-  });
+  const agent = keepAliveAgent();
+  const endpoint = new URL('/v1/classify', url);
+  let next = 0;
+  const start = performance.now();
+  const end = start + duration * 1000;
+  await Promise.all(
+    Array.from({ length: connections }, async () => {
+      while (performance.now() < end) await record(phase, postImage(agent, endpoint, bodies[next++ % bodies.length], TIMEOUT_MS));
+    }),
+  );
+  phase.seconds = (performance.now() - start) / 1000;
+  agent.destroy();
+  return finish(phase);
 }
 
 /**
@@ -231,38 +245,26 @@ function closedLoop(url: string, connections: number, duration: number): Promise
  * share for a one-second window when the window opens, all connections at once, which measures
  * a burst a second, not the rate; and one autocannon instance per request slot (what this script
  * did first) spent the client's event loop on dozens of instances, whose delays were then counted
- * as server latency. So requests go out from one schedule through Node's fetch (undici, keep-alive
- * connections opened as needed), each at its due time; latency runs from sending to the last byte
- * of the answer. A request unanswered after TIMEOUT_MS counts as a timeout.
+ * as server latency. So requests go out from one schedule over keep-alive node:http connections
+ * (opened as needed; see http-post.ts for why not fetch), each at its due time; latency runs from
+ * sending to the last byte of the answer. A request unanswered after TIMEOUT_MS counts as a timeout.
  */
 const TIMEOUT_MS = 10_000;
 
 async function fixedRate(url: string, target: number, duration: number): Promise<Phase> {
   const phase = emptyPhase(target, duration);
   const total = Math.round(target * duration);
+  const agent = keepAliveAgent();
+  const endpoint = new URL('/v1/classify', url);
   const inFlight: Promise<void>[] = [];
   const start = performance.now();
   for (let i = 0; i < total; i++) {
     const wait = start + (i * 1000) / target - performance.now();
     if (wait > 0) await sleep(wait);
-    const sent = performance.now();
-    const body = bodies[i % bodies.length];
-    inFlight.push(
-      fetch(`${url}/v1/classify`, { method: 'POST', headers: { 'content-type': 'image/jpeg' }, body, signal: AbortSignal.timeout(TIMEOUT_MS) })
-        .then(async (response) => {
-          await response.arrayBuffer();
-          const ms = performance.now() - sent;
-          if (response.status === 200) phase.ok.push(ms);
-          else if (response.status === 429) phase.refused.push(ms);
-          else phase.other++;
-        })
-        .catch((error: Error) => {
-          if (error.name === 'TimeoutError') phase.timeouts++;
-          else phase.errors++;
-        }),
-    );
+    inFlight.push(record(phase, postImage(agent, endpoint, bodies[i % bodies.length], TIMEOUT_MS)));
   }
   await Promise.all(inFlight);
+  agent.destroy();
   phase.seconds = (performance.now() - start) / 1000;
   return finish(phase);
 }
@@ -273,7 +275,9 @@ async function probeRetryAfter(url: string, until: number): Promise<{ tries: num
     const response = await fetch(`${url}/v1/classify`, { method: 'POST', headers: { 'content-type': 'image/jpeg' }, body: bodies[tries % bodies.length] });
     await response.arrayBuffer();
     if (response.status === 429) return { tries, retryAfter: response.headers.get('retry-after') };
-    await sleep(50);
+    // At random moments: a probe sent just as its last answer came would arrive right after a
+    // batch finished, when the queue has room, and be admitted every time.
+    await sleep(20 + Math.random() * 300);
   }
   return undefined;
 }
@@ -301,6 +305,9 @@ let steady: Phase;
 let soak: Phase;
 let info: { executionProvider: string; model: string };
 const samples: [number, number][] = []; // [seconds since the soak began, RSS MiB]
+/** The server's batch buffers (MiB) when the soak began and ended: the part of RSS that grows with the deepest queue. */
+const buffersMb: number[] = [];
+const batchBufferMb = async (url: string) => (await metrics(url, 'footwear_batch_buffer_bytes'))[0] / 2 ** 20;
 let target: number;
 let overloadTarget: number;
 
@@ -324,6 +331,7 @@ try {
   const soakStart = performance.now();
   const sample = async () => samples.push([(performance.now() - soakStart) / 1000, await rssMb(server.pid)]);
   await sample();
+  buffersMb.push(await batchBufferMb(server.url));
   const sampler = setInterval(() => void sample().catch((error: Error) => log(`RSS sample failed: ${error.message}`)), sampleSeconds * 1000);
   try {
     soak = await withBatches(server.url, () => fixedRate(server.url, target, soakSeconds));
@@ -331,6 +339,7 @@ try {
     clearInterval(sampler);
   }
   await sample();
+  buffersMb.push(await batchBufferMb(server.url));
   log(`soak: RSS ${samples[0][1].toFixed(1)} -> ${samples.at(-1)?.[1].toFixed(1)} MiB`);
 } finally {
   await server.stop();
@@ -339,7 +348,7 @@ try {
 /** overloadTarget req/s for `seconds` against a fresh server with `options`, and our own Retry-After probe. */
 async function overloadPhase(options: Partial<ServeOptions>, name: string) {
   log(`overload (${name}): ${overloadTarget} req/s for ${seconds} s`);
-  const child = await startChild({ maxQueue: overloadQueue, ...options });
+  const child = await startChild({ ...(overloadQueue !== undefined && { maxQueue: overloadQueue }), ...options });
   try {
     await closedLoop(child.url, 8, 2); // warm-up, not reported
     await settle(child.url);
@@ -372,6 +381,7 @@ const rssStart = rss[0];
 const rssEnd = rss.at(-1) ?? NaN;
 const verdict = (ok: boolean) => (ok ? 'met' : '**not met**');
 const steadyP99 = percentile(steady.ok, 0.99);
+const peakP99 = percentile(peak.ok, 0.99);
 const soakP99 = percentile(soak.ok, 0.99);
 const refusedP99 = percentile(overload.refused, 0.99);
 const overloadOkP99 = percentile(overload.ok, 0.99);
@@ -387,25 +397,28 @@ const args = process.argv.slice(2);
 const section = `Service goals of \`footwear serve\` (issue: "p99 latency <= 100 ms at 70% of peak throughput; beyond peak,
 extra requests get 429 quickly while accepted ones keep their latency; memory stays flat over a 10-minute run").
 \`POST /v1/classify\` with ${files.length} real JPEGs from \`../shared/data/shoe-sandal-boot/test\` (${meanKb.toFixed(1)} KiB mean), sent over
-loopback (127.0.0.1) by autocannon (closed loop) and a fixed-rate fetch schedule (open loop). The server runs in its own process (\`bench/server-child.ts\`), the load generator in
+loopback (127.0.0.1) over keep-alive node:http connections, in a closed loop (peak) and from a fixed-rate schedule (open loop). The server runs in its own process (\`bench/server-child.ts\`), the load generator in
 another, on the same machine: they share its cores.
 
 - machine: ${machine()}; 1-minute load average ${loadAtStart.toFixed(1)} at the start and ${loadAtEnd.toFixed(1)} at the end${loadAtStart > os.cpus().length ? '. The machine was shared with other jobs while this ran, so every number here is lower (and every latency higher) than the machine alone would give' : ' (the server and the load generator share the cores; nothing else ran)'}
 - date: ${startedAt.toISOString()}, ${((Date.now() - startedAt.getTime()) / 60_000).toFixed(1)} minutes in all
 - command: \`node --import tsx bench/server-soak.ts${args.length ? ` ${args.join(' ')}` : ''}\`
-- model: ${info.model} (execution provider ${info.executionProvider}); server: ${resolved.workers} worker(s) x ${resolved.threads} ONNX Runtime thread(s), max-batch ${resolved.maxBatch}, max-delay-ms ${resolved.maxDelayMs}; max-queue ${overloadQueue}, max-wait-ms ${resolved.maxWaitMs} (the defaults) for every phase but the last overload, which has max-wait-ms ${tightWait} (each overload phase on a fresh server process)
-- peak: closed loop, ${peakConcurrency} connections for ${peakSeconds} s (autocannon), after a 2 s warm-up. Steady, soak and overload are open loop at a fixed rate (${loadShare * 100}% and ${overloadShare * 100}% of peak, rounded): one request every 1/rate s whether or not earlier ones were answered, sent from one schedule with Node's fetch (autocannon's own \`overallRate\` sends each second's requests in one burst; see \`fixedRate\`)
+- model: ${info.model} (execution provider ${info.executionProvider}); server: ${resolved.workers} worker(s) x ${resolved.threads} ONNX Runtime thread(s), max-batch ${resolved.maxBatch}, max-delay-ms ${resolved.maxDelayMs}; max-queue ${resolved.maxQueue}, max-wait-ms ${resolved.maxWaitMs}${overloadQueue === undefined ? ' (the defaults)' : ''} for every phase but the last overload, which has max-wait-ms ${tightWait} (each overload phase on a fresh server process)
+- peak: closed loop, ${peakConcurrency} connections for ${peakSeconds} s, after a 2 s warm-up. Steady, soak and overload are open loop at a fixed rate (${loadShare * 100}% and ${overloadShare * 100}% of peak, rounded): one request every 1/rate s whether or not earlier ones were answered, sent from one schedule (autocannon's own \`overallRate\` sends each second's requests in one burst; see \`fixedRate\`). Every phase uses the same client, whose CPU (1.6 ms a request; Node's fetch took 3.3) comes out of the cores the server has
 - latency is per request as the client saw it, from sending to the last byte of the answer; "sent/s" counts every answered request, "200/s" the classified ones; "mean batch" is images per ONNX Runtime run during the phase (from /metrics)
 
 | goal | measured | reading |
 | --- | --- | --- |
 | p99 <= ${BUDGET_MS} ms at ${loadShare * 100}% of peak | p99 ${ms(steadyP99)} ms over ${steady.ok.length} requests at ${target} req/s (${seconds} s); p99 ${ms(soakP99)} ms over the ${soakSeconds} s soak | ${verdict(steadyP99 <= BUDGET_MS)} (steady), ${verdict(soakP99 <= BUDGET_MS)} (soak) |
 | beyond peak, extra requests get 429 quickly | at ${overloadTarget} req/s, defaults: ${overload.refused.length} x 429, p99 ${ms(refusedP99)} ms, Retry-After ${retryAfter(probe)}; max-wait-ms ${tightWait}: ${tight.phase.refused.length} x 429, p99 ${ms(tightRefusedP99)} ms, Retry-After ${retryAfter(tight.probe)} | ${verdict(overload.refused.length > 0 && refusedP99 <= BUDGET_MS && Boolean(probe?.retryAfter))} (defaults), ${verdict(tight.phase.refused.length > 0 && tightRefusedP99 <= BUDGET_MS && Boolean(tight.probe?.retryAfter))} (max-wait-ms ${tightWait}) (429 p99 within ${BUDGET_MS} ms, with Retry-After) |
-| accepted requests keep their latency | 200s at overload p50 ${q(overload.ok, 0.5)} / p99 ${ms(overloadOkP99)} ms with the defaults (max-wait-ms ${resolved.maxWaitMs}), p50 ${q(tight.phase.ok, 0.5)} / p99 ${ms(tightOkP99)} ms with max-wait-ms ${tightWait}; vs p50 ${q(steady.ok, 0.5)} / p99 ${ms(steadyP99)} ms at ${loadShare * 100}% | ${verdict(overloadOkP99 <= BUDGET_MS)} (defaults), ${verdict(tightOkP99 <= BUDGET_MS)} (max-wait-ms ${tightWait}) (200 p99 within ${BUDGET_MS} ms) |
+| accepted requests keep their latency | 200s at overload, defaults (max-queue ${resolved.maxQueue}): p50 ${q(overload.ok, 0.5)} / p99 ${ms(overloadOkP99)} ms, vs p50 ${q(peak.ok, 0.5)} / p99 ${ms(peakP99)} ms at peak; max-wait-ms ${tightWait}: p50 ${q(tight.phase.ok, 0.5)} / p99 ${ms(tightOkP99)} ms, vs p50 ${q(steady.ok, 0.5)} / p99 ${ms(steadyP99)} ms at ${loadShare * 100}% | ${verdict(overloadOkP99 <= PEAK_MARGIN * peakP99)} (defaults: 200 p99 at most ${PEAK_MARGIN}x the peak's), ${verdict(tightOkP99 <= BUDGET_MS)} (max-wait-ms ${tightWait}: 200 p99 within ${BUDGET_MS} ms) |
 | memory stays flat | RSS ${ms(rssStart)} -> ${ms(rssEnd)} MiB over ${soakSeconds} s: slope ${rssSlope.toFixed(2)} MiB/min over the whole soak, ${rssSlopeLate.toFixed(2)} MiB/min over its second half | ${verdict(Math.abs(rssSlope) <= flatLimit)} (whole soak), ${verdict(Math.abs(rssSlopeLate) <= flatLimit)} (second half) (\\|slope\\| <= ${flatLimit} MiB/min) |
 
-The "reading" column is this benchmark's own: the issue gives no number for "quickly" or "flat", so a 429 counts as quick
-within the same ${BUDGET_MS} ms budget, and memory as flat when it grows by at most ${flatLimit} MiB a minute.
+The "reading" column is this benchmark's own: the issue gives no number for "quickly", "keep their latency" or "flat", so a
+429 counts as quick within the same ${BUDGET_MS} ms budget; with the defaults, accepted requests keep their latency when their
+p99 under overload is at most ${PEAK_MARGIN}x the p99 at peak (the default queue holds what full batches need, as deep as peak
+itself queues; below peak no queue forms, so that latency is not on offer at full throughput), and with max-wait-ms ${tightWait}
+when it stays within the ${BUDGET_MS} ms budget; memory is flat when it grows by at most ${flatLimit} MiB a minute.
 
 | phase | rate asked (req/s) | s | sent/s | 200/s | 200 p50 ms | 200 p95 ms | 200 p99 ms | 429s | 429 p50 ms | 429 p99 ms | other non-2xx | errors | timeouts | mean batch |
 | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |
@@ -422,7 +435,9 @@ ${[steady, soak, overload, tight.phase]
 Peak: **${peakRate.toFixed(1)} req/s**. Overload: ${overload.ok.length} answered 200 and ${overload.refused.length} refused 429 (${((100 * overload.refused.length) / Math.max(1, overload.ok.length + overload.refused.length)).toFixed(0)}%)${probe ? `; our own probe was refused after ${probe.tries} tr${probe.tries === 1 ? 'y' : 'ies'}, with Retry-After ${probe.retryAfter === null ? 'absent' : `"${probe.retryAfter}"`}` : ''}.
 
 Memory of the server process (VmRSS of \`/proc/<pid>/status\`, worker threads included) during the soak, every ${sampleSeconds} s from its
-start (the server had already served the warm-up, peak and steady phases):
+start (the server had already served the warm-up, peak and steady phases). Of it, the server's reusable batch buffers
+(\`footwear_batch_buffer_bytes\`) held ${ms(buffersMb[0])} MiB when the soak began and ${ms(buffersMb[1])} MiB when it ended: they grow,
+in steps of one batch, only when the queue gets deeper than ever before.
 
 | RSS at start | min | max | end | slope (least squares) | samples |
 | ---: | ---: | ---: | ---: | ---: | ---: |

@@ -3,7 +3,7 @@
 // Classifier API in one process (what `footwear predict` runs) for comparison. Prints a markdown
 // table and rewrites the "## Server" section of BENCHMARKS.md.
 // Usage: node --import tsx bench/server.ts [--model DIR] [--duration 10] [--concurrency 1,8,32]
-//   [--workers 1] [--threads N] [--max-batch 16] [--max-delay-ms 5] [--images 300] [--out BENCHMARKS.md] [--dry-run]
+//   [--workers 1] [--threads N] [--max-batch 16] [--max-delay-ms 5] [--max-wait-ms N] [--images 300] [--out BENCHMARKS.md] [--dry-run]
 import autocannon from 'autocannon';
 import { spawn } from 'node:child_process';
 import { once } from 'node:events';
@@ -28,6 +28,7 @@ const { values } = parseArgs({
     threads: { type: 'string' },
     'max-batch': { type: 'string', default: '16' },
     'max-delay-ms': { type: 'string', default: '5' },
+    'max-wait-ms': { type: 'string' },
     images: { type: 'string', default: '300' },
     out: { type: 'string', default: path.join(import.meta.dirname, '..', 'BENCHMARKS.md') },
     'dry-run': { type: 'boolean', default: false },
@@ -39,6 +40,7 @@ const serveOptions = {
   workers: Number(values.workers),
   maxBatch: Number(values['max-batch']),
   maxDelayMs: Number(values['max-delay-ms']),
+  ...(values['max-wait-ms'] !== undefined && { maxWaitMs: Number(values['max-wait-ms']) }),
   ...(values.threads !== undefined && { threads: Number(values.threads) }),
 };
 if (!(seconds > 0 && seconds <= 60) || levels.some((c) => !(c >= 1 && c <= 256))) throw new Error('--duration must be 1..60 s and each concurrency 1..256');
@@ -161,7 +163,7 @@ short warm-up. Server and load generator run in separate processes on the same m
 - machine: ${cpus[0]?.model ?? 'unknown CPU'}, ${cpus.length} cores, ${(os.totalmem() / 2 ** 30).toFixed(0)} GiB, ${os.type()} ${os.release()}, Node ${process.version}; 1-minute load average ${loadAtStart.toFixed(1)} at the start and ${os.loadavg()[0].toFixed(1)} at the end (the machine was shared with other work)
 - date: ${new Date().toISOString()}
 - command: \`node --import tsx bench/server.ts${args.length ? ` ${args.join(' ')}` : ''}\`
-- model: ${info.model} (execution provider ${info.executionProvider}); server: ${serveOptions.workers} worker(s) x ${resolveOptions({ model, ...serveOptions }).threads} ONNX Runtime thread(s), max-batch ${serveOptions.maxBatch}, max-delay-ms ${serveOptions.maxDelayMs}
+- model: ${info.model} (execution provider ${info.executionProvider}); server: ${serveOptions.workers} worker(s) x ${resolveOptions({ model, ...serveOptions }).threads} ONNX Runtime thread(s), max-batch ${serveOptions.maxBatch}, max-delay-ms ${serveOptions.maxDelayMs}, max-wait-ms ${resolveOptions({ model, ...serveOptions }).maxWaitMs}
 - latency is per request as the client saw it, over 200 responses only; "mean batch" is images per ONNX Runtime run during that level
 
 ${loadTable(rows)}

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import { Admission, ServiceTime, refused, type Refusal, type Ticket } from '../src/serve/admission.ts';
-import { Batcher, type BatchRunner } from '../src/serve/batcher.ts';
+import { Batcher, type BatchResult, type BatchRunner, type InputWriter } from '../src/serve/batcher.ts';
 
 // The batcher and the bounded queue on their own, against a runner the test drives by hand:
 // which images share a batch, and who gets which result. Nothing here depends on timing.
@@ -9,9 +9,13 @@ import { Batcher, type BatchRunner } from '../src/serve/batcher.ts';
 const SIZE = 2;
 const CLASSES = 2;
 
-/** One worker whose batches finish when the test says so; probabilities echo each input's first value. */
+/**
+ * One worker whose batches finish when the test says so; probabilities echo each input's first
+ * value, and the inputs' buffer comes back with them, as from a real worker.
+ */
 class ManualRunner implements BatchRunner {
   batches: number[][] = [];
+  buffers: Float32Array[] = [];
   private finish: (() => void)[] = [];
   private busy = false;
   onIdle = () => {};
@@ -20,14 +24,15 @@ class ManualRunner implements BatchRunner {
     return this.busy ? 0 : 1;
   }
 
-  run(inputs: Float32Array, count: number): Promise<Float32Array> {
+  run(inputs: Float32Array, count: number): Promise<BatchResult> {
     this.busy = true;
     this.batches.push(Array.from({ length: count }, (_, i) => inputs[i * SIZE]));
+    this.buffers.push(inputs);
     return new Promise((resolve, reject) => {
       this.finish.push(() => {
         this.busy = false;
         if (inputs[0] < 0) reject(new Error('model failed'));
-        else resolve(Float32Array.from({ length: count * CLASSES }, (_, j) => inputs[Math.floor(j / CLASSES) * SIZE]));
+        else resolve({ probs: Float32Array.from({ length: count * CLASSES }, (_, j) => inputs[Math.floor(j / CLASSES) * SIZE]), inputs });
         queueMicrotask(() => this.onIdle());
       });
     });
@@ -40,7 +45,10 @@ class ManualRunner implements BatchRunner {
   }
 }
 
-const image = (value: number) => Float32Array.from({ length: SIZE }, () => value);
+const image =
+  (value: number): InputWriter =>
+  (out, offset) =>
+    out.fill(value, offset, offset + SIZE);
 
 function setup(maxBatch: number, maxDelayMs = 60_000) {
   const runner = new ManualRunner();
@@ -110,9 +118,50 @@ describe('serve batcher', () => {
     assert.equal(batcher.waiting, 0);
   });
 
-  test('an input of the wrong size is refused', async () => {
-    const { batcher } = setup(2);
-    await assert.rejects(batcher.submit(new Float32Array(5)), RangeError);
+  test('a writer that throws fails only its own image, and its seat goes to the next one', async () => {
+    const { runner, batcher } = setup(2);
+    const broken = batcher.submit(() => {
+      throw new RangeError('no pixels');
+    });
+    await assert.rejects(broken, /no pixels/);
+    assert.equal(batcher.waiting, 0);
+    const results = [1, 2].map((v) => batcher.submit(image(v)));
+    assert.deepEqual(runner.batches, [[1, 2]]);
+    runner.complete();
+    assert.deepEqual(
+      (await Promise.all(results)).map((p) => p[0]),
+      [1, 2],
+    );
+  });
+
+  test('batch buffers come back from the runner and are filled again, not made anew', async () => {
+    const { runner, batcher } = setup(2);
+    const roundTrip = async (values: number[]) => {
+      const results = values.map((v) => batcher.submit(image(v)));
+      runner.complete();
+      return (await Promise.all(results)).map((p) => p[0]);
+    };
+    for (let round = 0; round < 4; round++) assert.deepEqual(await roundTrip([round * 2 + 1, round * 2 + 2]), [round * 2 + 1, round * 2 + 2]);
+    assert.equal(new Set(runner.buffers).size, 1, 'one buffer served every batch');
+    // A buffer in a worker's hands is never written: images gathering meanwhile get another.
+    const running = [10, 11].map((v) => batcher.submit(image(v)));
+    const gathering = [12, 13].map((v) => batcher.submit(image(v)));
+    runner.complete();
+    await Promise.all(running);
+    await new Promise((resolve) => setImmediate(resolve));
+    assert.deepEqual(runner.batches.slice(-2), [
+      [10, 11],
+      [12, 13],
+    ]);
+    assert.notEqual(runner.buffers[5], runner.buffers[4]);
+    runner.complete();
+    assert.deepEqual(
+      (await Promise.all(gathering)).map((p) => p[0]),
+      [12, 13],
+    );
+    assert.deepEqual(await roundTrip([14, 15]), [14, 15]);
+    assert.equal(new Set(runner.buffers).size, 2, 'two buffers in all');
+    assert.equal(batcher.bufferBytes, 2 * 2 * SIZE * 4);
   });
 });
 
@@ -126,13 +175,26 @@ describe('serve admission', () => {
     const queue = new Admission(2);
     const a = place(queue.tryEnter());
     place(queue.tryEnter());
-    assert.deepEqual(queue.tryEnter(), { reason: 'queue-full' });
+    assert.deepEqual(queue.tryEnter(), { reason: 'queue-full', expectedWaitMs: undefined });
     assert.equal(queue.depth, 2);
     a.release();
     a.release();
     assert.equal(queue.depth, 1);
     place(queue.tryEnter());
-    assert.deepEqual(queue.tryEnter(), { reason: 'queue-full' });
+    assert.deepEqual(queue.tryEnter(), { reason: 'queue-full', expectedWaitMs: undefined });
+  });
+
+  test('images with a worker count against capacity until their batch is done', () => {
+    const load = { inFlight: 16 };
+    const queue = new Admission(32, 0, { inFlight: () => load.inFlight, msPerImage: () => 10, workers: () => 1 });
+    for (let i = 0; i < 16; i++) place(queue.tryEnter());
+    assert.equal(queue.inServer, 32);
+    // 32 in the server at 10 ms an image: the refusal says how long the queue would take.
+    assert.deepEqual(queue.tryEnter(), { reason: 'queue-full', expectedWaitMs: 320 });
+    load.inFlight = 0; // the running batch is done: room for 16 more
+    for (let i = 0; i < 16; i++) place(queue.tryEnter());
+    assert.equal(queue.inServer, 32);
+    assert.equal(refused(queue.tryEnter()), true);
   });
 
   test('refuses an image whose expected wait, by the recent pace, is over the limit', () => {
@@ -150,7 +212,7 @@ describe('serve admission', () => {
     place(queue.tryEnter());
     load.workers = 4; // twice the workers, half the wait
     assert.equal(queue.expectedWaitMs(), 27.5);
-    const none = new Admission(100, 0, { inFlight: () => 1000, msPerImage: () => 1000, workers: () => 1 });
+    const none = new Admission(100, 0, { inFlight: () => 50, msPerImage: () => 1000, workers: () => 1 });
     place(none.tryEnter());
   });
 

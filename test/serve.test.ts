@@ -216,6 +216,9 @@ describe('footwear serve', () => {
     assert.match(text, /footwear_http_requests_total\{route="\/v1\/classify",method="POST",status="200"\} [1-9]/);
     assert.match(text, /footwear_errors_total\{kind="unsupported-media-type"\} [1-9]/);
     assert.match(text, /footwear_batch_size_count [1-9]/);
+    // Images have been classified, so at least one batch buffer (max-batch x 224 x 224 x 3 floats) exists.
+    const bufferBytes = Number(/^footwear_batch_buffer_bytes (\d+)$/m.exec(text)?.[1]);
+    assert.ok(bufferBytes > 0 && bufferBytes % (224 * 224 * 3 * 4) === 0, `footwear_batch_buffer_bytes ${bufferBytes}`);
   });
 
   test('the web demo folder is served at / with cross-origin isolation and content types', async () => {
@@ -310,6 +313,8 @@ describe('footwear serve under load and shutdown', () => {
       model: modelDir,
       port: 0,
       maxBatch: 1,
+      // Room for all six (the default holds two batches: 2 images at max-batch 1).
+      maxQueue: 6,
       onListening: (url) => {
         early = fetch(`${url}/readyz`);
       },

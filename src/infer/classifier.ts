@@ -67,6 +67,17 @@ export class Classifier {
     return this.enqueue(() => this.runBatch(inputs));
   }
 
+  /**
+   * Class probabilities for the first `count` inputs already laid end to end in `batch` (a
+   * caller's reusable buffer), without copying them.
+   */
+  classifyPacked(batch: Float32Array, count: number): Promise<Float32Array[]> {
+    if (!(Number.isInteger(count) && count >= 1 && batch.length >= count * this.inputSize)) {
+      return Promise.reject(new RangeError(`a batch of ${count} inputs needs ${count * this.inputSize} values, got ${batch.length}`));
+    }
+    return this.enqueue(() => this.runPacked(batch, count));
+  }
+
   private enqueue<T>(run: () => Promise<T>): Promise<T> {
     const job = this.queue.then(run);
     this.queue = job.catch(() => {});

@@ -1,6 +1,6 @@
 import { readFileSync, statSync, type Stats } from 'node:fs';
 import { readFile, stat } from 'node:fs/promises';
-import { decodeImage, ImageError, maxFileBytes } from '../data/index.ts';
+import { decodeImage, ImageError, maxFileBytes, type DecodedImage } from '../data/index.ts';
 import type { PreprocessSpec } from '../spec/index.ts';
 import { resizeToInput } from '../spec/resize.ts';
 import type { PredictionFailure } from './prediction.ts';
@@ -31,18 +31,39 @@ export interface InputSlot {
   offset: number;
 }
 
-export async function prepareImage(image: Uint8Array, file: string, spec: PreprocessSpec, maxPixels?: number, slot?: InputSlot): Promise<Prepared> {
+/** An upload decoded to RGB pixels, ready to be written into a model input. */
+export interface DecodedInput {
+  file: string;
+  pixels: DecodedImage;
+}
+
+/** Decodes an upload; a bad image becomes a failure naming why. */
+export async function decodeInput(image: Uint8Array, file: string, spec: PreprocessSpec, maxPixels?: number): Promise<DecodedInput | PredictionFailure> {
   // sharp wants a Buffer; wrapping shares the memory instead of copying the upload.
   const buffer = Buffer.isBuffer(image) ? image : Buffer.from(image.buffer, image.byteOffset, image.byteLength);
   try {
-    const decoded = await decodeImage(buffer, file, spec.background, maxPixels === undefined ? {} : { maxPixels });
-    // imageToInput's steps, with resize and range scaling fused into one pass (the same bits;
-    // test/resize-perf.test.ts compares the two): this runs on the main thread for every photo.
-    if (!slot) return { file, input: resizeToInput(decoded.data, decoded.width, decoded.height, 3, spec) };
-    resizeToInput(decoded.data, decoded.width, decoded.height, 3, spec, slot.out, slot.offset);
-    return { file, input: slot.out.subarray(slot.offset, slot.offset + spec.width * spec.height * 3) };
+    return { file, pixels: await decodeImage(buffer, file, spec.background, maxPixels === undefined ? {} : { maxPixels }) };
   } catch (error) {
     if (error instanceof ImageError) return { file, error: { code: error.code, message: error.reason } };
+    return { file, error: { code: 'undecodable', message: (error as Error).message.split('\n')[0] } };
+  }
+}
+
+/**
+ * Writes a decoded image as a model input into `slot`: imageToInput's steps, with resize and range
+ * scaling fused into one pass (the same bits; test/resize-perf.test.ts compares the two).
+ */
+export function writeInput({ pixels }: DecodedInput, spec: PreprocessSpec, slot: InputSlot): Float32Array {
+  resizeToInput(pixels.data, pixels.width, pixels.height, 3, spec, slot.out, slot.offset);
+  return slot.out.subarray(slot.offset, slot.offset + spec.width * spec.height * 3);
+}
+
+export async function prepareImage(image: Uint8Array, file: string, spec: PreprocessSpec, maxPixels?: number, slot?: InputSlot): Promise<Prepared> {
+  const decoded = await decodeInput(image, file, spec, maxPixels);
+  if ('error' in decoded) return decoded;
+  try {
+    return { file, input: writeInput(decoded, spec, slot ?? { out: new Float32Array(spec.width * spec.height * 3), offset: 0 }) };
+  } catch (error) {
     return { file, error: { code: 'undecodable', message: (error as Error).message.split('\n')[0] } };
   }
 }

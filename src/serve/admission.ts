@@ -1,9 +1,10 @@
-// Admission at the door. An image holds a place from the moment it is accepted until a worker
-// takes its batch, so decoded tensors waiting in memory never exceed `capacity`. A queue bounded
-// only by count still lets latency grow: 256 places at 40 images/s is a 6 s wait. So an image is
-// also refused (429) when the work already ahead of it would keep it waiting longer than
-// `maxWaitMs`, judged by how fast batches have been going: beyond peak, extra requests are
-// turned away at once and the accepted ones keep their latency.
+// Admission at the door. At most `capacity` images are in the server at once, from the moment one
+// is accepted until its batch has run: decoding, waiting for a batch, or in a worker's hands. Full
+// batches need no more than one batch running and the next one gathering per worker (the default
+// capacity); a deeper queue buys no throughput, only latency. So beyond peak, extra requests are
+// turned away (429) at once and the accepted ones wait no longer than they do at peak. A service
+// with a latency budget also sets `maxWaitMs`: an image is refused when the work ahead of it
+// would keep it waiting longer, judged by how fast batches have been going.
 
 export interface Ticket {
   /** Gives the place back; safe to call more than once. */
@@ -11,7 +12,7 @@ export interface Ticket {
 }
 
 export interface AdmissionLoad {
-  /** Images handed to workers and not finished yet. */
+  /** Images handed to workers and not finished yet (they hold no place of their own). */
   inFlight(): number;
   /** Recent milliseconds of inference per image, per worker; undefined before any batch ran. */
   msPerImage(): number | undefined;
@@ -25,14 +26,21 @@ export class Admission {
   private held = 0;
 
   constructor(
+    /** Most images accepted and not finished: decoding, waiting, or running. */
     readonly capacity: number,
     /** 0 turns the wait check off (count only). */
     readonly maxWaitMs = 0,
     private readonly load?: AdmissionLoad,
   ) {}
 
+  /** Images accepted and not yet handed to a worker. */
   get depth(): number {
     return this.held;
+  }
+
+  /** Images accepted and not finished. */
+  get inServer(): number {
+    return this.held + (this.load?.inFlight() ?? 0);
   }
 
   /** Milliseconds a newly admitted image would wait for a worker, by the recent pace. */
@@ -44,7 +52,7 @@ export class Admission {
 
   /** A place in the queue, or why there is none. */
   tryEnter(): Ticket | Refusal {
-    if (this.held >= this.capacity) return { reason: 'queue-full' };
+    if (this.inServer >= this.capacity) return { reason: 'queue-full', expectedWaitMs: this.expectedWaitMs() };
     if (this.maxWaitMs > 0) {
       const wait = this.expectedWaitMs();
       if (wait !== undefined && wait > this.maxWaitMs) return { reason: 'wait-too-long', expectedWaitMs: wait };

@@ -13,7 +13,7 @@ export interface ServeArgs {
   'max-batch': number;
   'max-delay-ms': number;
   'max-body-bytes': number;
-  'max-queue': number;
+  'max-queue'?: number;
   'max-wait-ms': number;
   'max-pixels': number;
   web?: string;
@@ -31,8 +31,8 @@ export function serveOptions(yargs: Argv) {
     .option('max-batch', { type: 'number', default: d.maxBatch, describe: 'images per inference run' })
     .option('max-delay-ms', { type: 'number', default: d.maxDelayMs, describe: 'longest wait for a batch to fill' })
     .option('max-body-bytes', { type: 'number', default: d.maxBodyBytes, describe: 'largest image upload (and largest file of a batch upload)' })
-    .option('max-queue', { type: 'number', default: d.maxQueue, describe: 'images waiting for inference before 429' })
-    .option('max-wait-ms', { type: 'number', default: d.maxWaitMs, describe: 'expected wait for inference beyond which 429 (0: only --max-queue)' })
+    .option('max-queue', { type: 'number', describe: 'images in the server at once (decoding, waiting or running) before 429 [default: 2 x max-batch x workers]' })
+    .option('max-wait-ms', { type: 'number', default: d.maxWaitMs, describe: 'expected wait for inference beyond which 429, for a latency budget (0: off, only --max-queue)' })
     .option('max-pixels', { type: 'number', default: d.maxPixels, describe: 'largest width x height decoded (bigger: 422)' })
     .option('web', { type: 'string', describe: 'folder to serve at / (the web demo), with cross-origin isolation headers' });
 }

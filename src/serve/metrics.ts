@@ -16,6 +16,7 @@ export interface MetricSources {
   queueDepth: () => number;
   batchesWaiting: () => number;
   busyWorkers: () => number;
+  batchBufferBytes: () => number;
 }
 
 export function createMetrics(sources: MetricSources, maxBatch: number): ServerMetrics {
@@ -45,6 +46,14 @@ export function createMetrics(sources: MetricSources, maxBatch: number): ServerM
     registers,
     collect() {
       this.set(sources.busyWorkers());
+    },
+  });
+  new Gauge({
+    name: 'footwear_batch_buffer_bytes',
+    help: 'Memory held in reusable batch buffers (filling, spare, or with a worker)',
+    registers,
+    collect() {
+      this.set(sources.batchBufferBytes());
     },
   });
   return {

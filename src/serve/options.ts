@@ -20,13 +20,16 @@ export interface ServeOptions {
   maxDelayMs?: number;
   /** Largest accepted image upload, and largest file in a batch upload (default 10 MiB). */
   maxBodyBytes?: number;
-  /** Images admitted but not yet handed to a worker; beyond this, 429 (default 256). */
+  /**
+   * Most images in the server at once (decoding, waiting for a batch, or running); beyond this,
+   * 429. Default: 2 x maxBatch x workers, one full batch running and the next gathering per
+   * worker, which is all full batches need (32 callers at once at the default max-batch 16).
+   */
   maxQueue?: number;
   /**
    * Longest expected wait for a worker, judged by recent batches; an image that would wait
-   * longer gets 429 (default 1000 ms; 0: no limit but maxQueue). The default lets 32 callers
-   * at once queue without refusals on a 2-core CPU (about 0.5 s of work); a latency-bound
-   * service (an upload form) sets it near its budget, e.g. 100.
+   * longer gets 429 (default 0: off, only maxQueue). A latency-bound service (an upload form)
+   * sets it to about half its budget, e.g. 50 for 100 ms.
    */
   maxWaitMs?: number;
   /** Largest width x height decoded; bigger images get 422 (default data's DEFAULT_MAX_PIXELS). */
@@ -51,8 +54,9 @@ export const SERVE_DEFAULTS = {
   maxBatch: 16,
   maxDelayMs: 5,
   maxBodyBytes: 10 * 1024 * 1024,
-  maxQueue: 256,
-  maxWaitMs: 1000,
+  /** Full batches in the server per worker: one running, one gathering. */
+  batchesQueued: 2,
+  maxWaitMs: 0,
   maxPixels: DEFAULT_MAX_PIXELS,
   drainTimeoutMs: 30_000,
 } as const;
@@ -65,6 +69,7 @@ function integer(value: number, name: string, min: number): number {
 export function resolveOptions(options: ServeOptions): ResolvedOptions {
   const d = SERVE_DEFAULTS;
   const workers = integer(options.workers ?? d.workers, 'workers', 1);
+  const maxBatch = integer(options.maxBatch ?? d.maxBatch, 'max-batch', 1);
   // ONNX Runtime gets every core, shared out among the workers: measured with bench/server.ts
   // on 2 cores (quiet, load generator on the same machine), 2 threads served 85 req/s at 32
   // connections against 70 with 1, although request handling and decoding need CPU too.
@@ -76,10 +81,10 @@ export function resolveOptions(options: ServeOptions): ResolvedOptions {
     ep: options.ep ?? d.ep,
     threads: integer(threads, 'threads', 1),
     workers,
-    maxBatch: integer(options.maxBatch ?? d.maxBatch, 'max-batch', 1),
+    maxBatch,
     maxDelayMs: integer(options.maxDelayMs ?? d.maxDelayMs, 'max-delay-ms', 0),
     maxBodyBytes: integer(options.maxBodyBytes ?? d.maxBodyBytes, 'max-body-bytes', 1),
-    maxQueue: integer(options.maxQueue ?? d.maxQueue, 'max-queue', 1),
+    maxQueue: integer(options.maxQueue ?? d.batchesQueued * maxBatch * workers, 'max-queue', 1),
     maxWaitMs: integer(options.maxWaitMs ?? d.maxWaitMs, 'max-wait-ms', 0),
     maxPixels: integer(options.maxPixels ?? d.maxPixels, 'max-pixels', 1),
     web: options.web,

@@ -1,5 +1,4 @@
-import { toPrediction, type Prediction, type PredictionFailure } from '../infer/index.ts';
-import { prepareImage } from '../infer/prepare.ts';
+import { decodeInput, toPrediction, writeInput, type Prediction, type PredictionFailure } from '../infer/index.ts';
 import type { ModelSpec } from '../spec/index.ts';
 import { refused, type Admission } from './admission.ts';
 import type { Batcher } from './batcher.ts';
@@ -38,9 +37,11 @@ export class Pipeline {
     const ticket = this.parts.admission.tryEnter();
     if (refused(ticket)) throw queueFull(ticket.expectedWaitMs);
     try {
-      const prepared = await prepareImage(image, name, this.parts.spec.preprocess, this.parts.maxPixels);
-      if ('error' in prepared) return prepared;
-      const probs = await this.parts.batcher.submit(prepared.input, ticket.release).catch((error: Error) => {
+      const { preprocess } = this.parts.spec;
+      const decoded = await decodeInput(image, name, preprocess, this.parts.maxPixels);
+      if ('error' in decoded) return decoded;
+      const write = (out: Float32Array, offset: number) => void writeInput(decoded, preprocess, { out, offset });
+      const probs = await this.parts.batcher.submit(write, ticket.release).catch((error: Error) => {
         throw error instanceof HttpError ? error : new HttpError(500, 'inference-failed', error.message);
       });
       return toPrediction(name, probs, this.labels, k);

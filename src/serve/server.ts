@@ -45,6 +45,7 @@ export async function startServer(serveOptions: ServeOptions): Promise<RunningSe
       queueDepth: () => admission.depth,
       batchesWaiting: () => parts.batcher?.waiting ?? 0,
       busyWorkers: () => (parts.pool ? parts.pool.live - parts.pool.idle : 0),
+      batchBufferBytes: () => parts.batcher?.bufferBytes ?? 0,
     },
     options.maxBatch,
   );
@@ -77,9 +78,9 @@ export async function startServer(serveOptions: ServeOptions): Promise<RunningSe
       const done = metrics.inference.startTimer();
       const start = performance.now();
       try {
-        const probs = await workers.run(inputs, count);
+        const result = await workers.run(inputs, count);
         serviceTime.observe(performance.now() - start, count);
-        return probs;
+        return result;
       } finally {
         done();
       }

@@ -1,6 +1,7 @@
 import { once } from 'node:events';
 import type { Worker } from 'node:worker_threads';
 import type { Log } from '../infer/index.ts';
+import type { BatchResult } from './batcher.ts';
 import { startTsWorker } from '../util/ts-worker.ts';
 import type { BatchRequest, ModelInfo, ServerMessage, WorkerInit, WorkerMessage } from './worker-protocol.ts';
 
@@ -14,7 +15,7 @@ const CLOSE_TIMEOUT_MS = 30_000;
 
 interface Job {
   id: number;
-  resolve: (probs: Float32Array) => void;
+  resolve: (result: BatchResult) => void;
   reject: (error: Error) => void;
 }
 
@@ -75,8 +76,11 @@ export class WorkerPool {
     return n;
   }
 
-  /** Runs `count` images laid end to end on an idle worker; `inputs` is transferred to it. */
-  run(inputs: Float32Array, count: number): Promise<Float32Array> {
+  /**
+   * Runs the first `count` images laid end to end in `inputs` on an idle worker. The buffer is
+   * transferred to it, and comes back with the result.
+   */
+  run(inputs: Float32Array, count: number): Promise<BatchResult> {
     const slot = [...this.slots].find((s) => s.ready && !s.job);
     if (!slot) return Promise.reject(new Error('no idle inference worker'));
     return new Promise((resolve, reject) => {
@@ -132,7 +136,7 @@ export class WorkerPool {
             const job = slot.job;
             if (!job || job.id !== message.id) break;
             slot.job = undefined;
-            if (message.type === 'result') job.resolve(message.probs);
+            if (message.type === 'result') job.resolve({ probs: message.probs, inputs: message.inputs });
             else job.reject(new Error(`inference failed: ${message.message}`));
             this.onIdle();
             break;

@@ -20,7 +20,7 @@ export interface ModelInfo {
   modelPath: string;
 }
 
-/** Server -> worker: `count` images laid end to end in `inputs`. */
+/** Server -> worker: `count` images laid end to end at the start of `inputs`. */
 export interface BatchRequest {
   type: 'batch';
   id: number;
@@ -36,5 +36,6 @@ export type WorkerMessage =
   | { type: 'ready'; info: ModelInfo }
   | { type: 'failed'; name: string; message: string }
   | { type: 'log'; line: string }
-  | { type: 'result'; id: number; probs: Float32Array }
+  /** `inputs` is the batch's buffer coming back, to be filled again. */
+  | { type: 'result'; id: number; probs: Float32Array; inputs: Float32Array }
   | { type: 'error'; id: number; message: string };

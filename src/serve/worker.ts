@@ -27,13 +27,12 @@ async function start(): Promise<Classifier | undefined> {
 async function runBatch(classifier: Classifier, { id, inputs, count }: BatchRequest): Promise<void> {
   try {
     const size = classifier.inputSize;
-    if (inputs.length !== count * size) throw new RangeError(`batch holds ${inputs.length} values, expected ${count} x ${size}`);
-    const views = Array.from({ length: count }, (_, i) => inputs.subarray(i * size, (i + 1) * size));
-    const probs = await classifier.classifyBatch(views);
+    if (!(count >= 1 && inputs.length >= count * size)) throw new RangeError(`batch holds ${inputs.length} values, too few for ${count} x ${size}`);
+    const probs = await classifier.classifyPacked(inputs, count);
     const classes = classifier.labels.length;
     const out = new Float32Array(count * classes);
     probs.forEach((p, i) => out.set(p, i * classes));
-    post({ type: 'result', id, probs: out }, [out.buffer]);
+    post({ type: 'result', id, probs: out, inputs }, [out.buffer, inputs.buffer as ArrayBuffer]);
   } catch (error) {
     post({ type: 'error', id, message: error instanceof Error ? error.message.split('\n')[0] : String(error) });
   }

@@ -11,6 +11,8 @@ import { unsupportedType } from '../media.ts';
 
 /** Files of one upload being decoded at once; reading the next waits, which holds back the client. */
 const DECODES_PER_UPLOAD = 4;
+/** Files one upload may hold; its results travel in one response. */
+export const MAX_FILES_PER_UPLOAD = 256;
 
 type FileResult = Prediction | PredictionFailure;
 
@@ -24,11 +26,11 @@ async function readFile(part: MultipartFile): Promise<Buffer | undefined> {
 const failure = (file: string, error: HttpError): PredictionFailure => ({ file, error: { code: error.code, message: error.message } });
 
 export function batchRoute(app: FastifyInstance, context: ServeContext): void {
-  const { maxBodyBytes, maxQueue } = context.options;
-  // An oversized file becomes that file's error, not the whole upload's. More files than the
-  // queue holds refuse the upload whole (413), bounding the work one request can ask for.
+  const { maxBodyBytes } = context.options;
+  // An oversized file becomes that file's error, not the whole upload's. More than
+  // MAX_FILES_PER_UPLOAD files refuse the upload whole (413), bounding the work one request can ask for.
   const limits: FastifyMultipartBaseOptions = {
-    limits: { fileSize: maxBodyBytes, files: maxQueue, fields: 64, parts: maxQueue + 64 },
+    limits: { fileSize: maxBodyBytes, files: MAX_FILES_PER_UPLOAD, fields: 64, parts: MAX_FILES_PER_UPLOAD + 64 },
     throwFileSizeLimit: false,
   };
   app.post<{ Querystring: { top_k?: string } }>('/v1/classify/batch', async (request, reply) => {

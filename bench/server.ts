@@ -46,6 +46,7 @@ const serveOptions = {
 if (!(seconds > 0 && seconds <= 60) || levels.some((c) => !(c >= 1 && c <= 256))) throw new Error('--duration must be 1..60 s and each concurrency 1..256');
 
 const model = values.model ?? (await trainedModel());
+const resolved = resolveOptions({ model, ...serveOptions });
 const perClass = Math.ceil(Number(values.images) / 3);
 const byClass = await firstFiles(path.join(SHOES, 'test'), perClass);
 // Interleaved classes, so every stretch of requests mixes boots, sandals and shoes.
@@ -163,7 +164,7 @@ short warm-up. Server and load generator run in separate processes on the same m
 - machine: ${cpus[0]?.model ?? 'unknown CPU'}, ${cpus.length} cores, ${(os.totalmem() / 2 ** 30).toFixed(0)} GiB, ${os.type()} ${os.release()}, Node ${process.version}; 1-minute load average ${loadAtStart.toFixed(1)} at the start and ${os.loadavg()[0].toFixed(1)} at the end (the machine was shared with other work)
 - date: ${new Date().toISOString()}
 - command: \`node --import tsx bench/server.ts${args.length ? ` ${args.join(' ')}` : ''}\`
-- model: ${info.model} (execution provider ${info.executionProvider}); server: ${serveOptions.workers} worker(s) x ${resolveOptions({ model, ...serveOptions }).threads} ONNX Runtime thread(s), max-batch ${serveOptions.maxBatch}, max-delay-ms ${serveOptions.maxDelayMs}, max-wait-ms ${resolveOptions({ model, ...serveOptions }).maxWaitMs}
+- model: ${info.model} (execution provider ${info.executionProvider}); server: ${serveOptions.workers} worker(s) x ${resolved.threads} ONNX Runtime thread(s), max-batch ${resolved.maxBatch}, max-delay-ms ${resolved.maxDelayMs}, max-wait-ms ${resolved.maxWaitMs}
 - latency is per request as the client saw it, over 200 responses only; "mean batch" is images per ONNX Runtime run during that level
 
 ${loadTable(rows)}

@@ -26,8 +26,7 @@ async function start(): Promise<Classifier | undefined> {
 
 async function runBatch(classifier: Classifier, { id, inputs, count }: BatchRequest): Promise<void> {
   try {
-    const size = classifier.inputSize;
-    if (!(count >= 1 && inputs.length >= count * size)) throw new RangeError(`batch holds ${inputs.length} values, too few for ${count} x ${size}`);
+    // classifyPacked checks that `inputs` holds `count` images.
     const probs = await classifier.classifyPacked(inputs, count);
     const classes = classifier.labels.length;
     const out = new Float32Array(count * classes);

@@ -7,8 +7,8 @@ import { buildFeatureModel, loadBaseModel, loadTf } from '../src/backbone/index.
 import { exportLayersModel } from '../src/convert/index.ts';
 import { discoverDataset, seededRandom, shuffle, stratifiedSplit, type Sample } from '../src/data/index.ts';
 import { computeMetrics } from '../src/eval/index.ts';
-import { openSession } from '../src/infer/index.ts';
-import { defaultPreprocess } from '../src/spec/index.ts';
+import { openSession } from '../src/core/index.ts';
+import { defaultPreprocess } from '../src/core/index.ts';
 import { extractFeatures, type FeatureSet } from '../src/train/extract.ts';
 import { trainHead } from '../src/train/head.ts';
 import { machine, writeSection } from './sections.ts';

@@ -7,10 +7,11 @@ import os from 'node:os';
 import path from 'node:path';
 import type * as tfjs from '@tensorflow/tfjs';
 import { loadBaseModel, loadTf, MOBILENET_FEATURES } from '../src/backbone/index.ts';
-import { discoverDataset, imageToInput } from '../src/data/index.ts';
+import { discoverDataset } from '../src/data/index.ts';
+import { imageToInput } from '../src/node/index.ts';
 import { evaluate } from '../src/eval/index.ts';
-import { loadModel } from '../src/infer/index.ts';
-import { MODEL_FILES } from '../src/spec/index.ts';
+import { loadModel } from '../src/node/index.ts';
+import { MODEL_FILES } from '../src/core/index.ts';
 import { defaultTrainOptions, train } from '../src/train/index.ts';
 import { machine, writeSection } from './sections.ts';
 

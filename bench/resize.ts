@@ -5,10 +5,10 @@
 // with --write kept in BENCHMARKS.md under "## Preprocessing: resize".
 import os from 'node:os';
 import { machine, writeSection } from './sections.ts';
-import { defaultPreprocess } from '../src/spec/index.ts';
-import { resizeToInput } from '../src/spec/resize.ts';
-import { resampleModule } from '../src/spec/wasm/passes.ts';
-import { setWasmResampling, wasmResampleRuns } from '../src/spec/wasm/resample.ts';
+import { defaultPreprocess } from '../src/core/index.ts';
+import { resizeToInput } from '../src/core/index.ts';
+import { resampleModule } from '../src/core/wasm/passes.ts';
+import { setWasmResampling, wasmResampleRuns } from '../src/core/wasm/resample.ts';
 
 const args = process.argv.slice(2).filter((a) => a !== '--write');
 const write = process.argv.includes('--write');
@@ -76,7 +76,7 @@ for (const c of cases) {
 
 if (write) {
   const body = [
-    `Our resampler (\`src/spec/resize.ts\`, shared with the browser so both give the same bits) in its JS passes and in WebAssembly SIMD (\`src/spec/wasm/\`, ${resampleModule().length}-byte module, same bits: test/resize-wasm.test.ts). Milliseconds per \`resizeToInput\` call, hot, ${repeats} alternating runs per path.`,
+    `Our resampler (\`src/core/resize.ts\`, shared with the browser so both give the same bits) in its JS passes and in WebAssembly SIMD (\`src/core/wasm/\`, ${resampleModule().length}-byte module, same bits: test/resize-wasm.test.ts). Milliseconds per \`resizeToInput\` call, hot, ${repeats} alternating runs per path.`,
     '',
     `- machine: ${machine()}; 1-minute load average ${os.loadavg()[0].toFixed(2)} at the end`,
     `- date: ${new Date().toISOString()}`,

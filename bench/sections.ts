@@ -3,7 +3,7 @@ import { readFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { writeFileAtomic } from '../src/util/atomic.ts';
+import { writeFileAtomic } from '../src/node/index.ts';
 
 export const BENCHMARKS_MD = path.resolve(fileURLToPath(import.meta.url), '../../BENCHMARKS.md');
 

@@ -12,10 +12,11 @@ import os from 'node:os';
 import path from 'node:path';
 import { createInterface } from 'node:readline';
 import { parseArgs } from 'node:util';
-import { DEFAULT_BATCH_SIZE, isFailure, loadModel } from '../src/infer/index.ts';
+import { DEFAULT_BATCH_SIZE, loadModel } from '../src/node/index.ts';
+import { isFailure } from '../src/core/index.ts';
 import { resolveOptions } from '../src/serve/options.ts';
-import { SHOES, firstFiles } from '../test/fixtures/shared-data.ts';
-import { trainedModel } from '../test/fixtures/trained-model.ts';
+import { SHOES, firstFiles } from '../fixtures/shared-data.ts';
+import { trainedModel } from '../fixtures/trained-model.ts';
 import { loadTable, percentile, type LoadRow } from './server-report.ts';
 import { writeSection } from './sections.ts';
 

@@ -6,9 +6,9 @@ import os from 'node:os';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { buildWebSite } from '../src/web/build.ts';
-import { serveStatic } from '../src/web/static-server.ts';
-import { firstFiles, SHOES } from '../test/fixtures/shared-data.ts';
-import { classifyInPage, launchChromium, openDemo } from './web-harness.ts';
+import { serveStatic } from '../fixtures/static-server.ts';
+import { firstFiles, SHOES } from '../fixtures/shared-data.ts';
+import { classifyInPage, launchChromium, openDemo } from '../fixtures/web-harness.ts';
 
 const { values } = parseArgs({
   options: { model: { type: 'string' }, out: { type: 'string', default: 'docs/web-demo.png' }, width: { type: 'string', default: '900' } },

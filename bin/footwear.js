@@ -1,7 +1,5 @@
 #!/usr/bin/env node
-// The CLI is written in TypeScript; tsx compiles it on load so `npx footwear` works right after `npm ci`.
-import { register } from 'tsx/esm/api';
+// Runs the built CLI (dist/, written by `npm run build`, which `npm ci` and `npm pack` run).
+import { main } from '../dist/cli/index.js';
 
-register();
-const { main } = await import('../src/cli/index.ts');
 await main(process.argv.slice(2));

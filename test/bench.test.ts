@@ -3,10 +3,10 @@ import { copyFile, mkdir, mkdtemp, readFile, rm, symlink, writeFile } from 'node
 import os from 'node:os';
 import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
-import { CPU_HEADING, GPU_HEADING, GPU_NOT_MEASURED, markdownSection, runBench, writeReport, type BenchReport } from '../src/bench/index.ts';
-import { CUDA_INSTALL_HINT, ProviderError, resolveRuntime } from '../src/infer/index.ts';
-import { trainedModel } from './fixtures/trained-model.ts';
-import { SHOES } from './fixtures/shared-data.ts';
+import { CPU_HEADING, GPU_HEADING, GPU_NOT_MEASURED, markdownSection, runBench, writeReport, type BenchReport } from '../bench/infer/index.ts';
+import { CUDA_INSTALL_HINT, ProviderError, resolveRuntime } from '../src/core/index.ts';
+import { trainedModel } from '../fixtures/trained-model.ts';
+import { SHOES } from '../fixtures/shared-data.ts';
 
 // The bench is run for real, on the trained fixture model and a few real photos. Rates depend on
 // the machine and its load, so nothing here compares them: only that each is a measured,

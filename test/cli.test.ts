@@ -6,8 +6,8 @@ import path from 'node:path';
 import { test } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
-import { firstFiles, SHOES } from './fixtures/shared-data.ts';
-import { trainedModel } from './fixtures/trained-model.ts';
+import { firstFiles, SHOES } from '../fixtures/shared-data.ts';
+import { trainedModel } from '../fixtures/trained-model.ts';
 
 const BIN = path.resolve(fileURLToPath(import.meta.url), '../../bin/footwear.js');
 

@@ -322,7 +322,7 @@ describe('MobileNetV2 from nsfwjs', () => {
     assert.equal(ops.Transpose, 1);
     assert.equal(ops.Pad, undefined, 'every ZeroPadding2D is absorbed into its conv');
     assert.equal(ops.Mul, undefined, 'all 52 BatchNorms are folded');
-    const result = await verifyAgainstTfjs(mobilenet, bytes, images, ort);
+    const result = await verifyAgainstTfjs(mobilenet, bytes, images);
     assert.equal(result.n, 2);
     assert.equal(result.sameArgmax, 2);
     assert.ok(result.maxAbsDiff <= 1e-4, `max |diff| ${result.maxAbsDiff}`);
@@ -336,7 +336,7 @@ describe('MobileNetV2 from nsfwjs', () => {
     const head = tf.layers.dense({ units: 3, activation: 'softmax' });
     const classifier = tf.model({ inputs: mobilenet.inputs, outputs: stack(features, tf.layers.dropout({ rate: 0.3 }), head) });
     head.setWeights([tf.tensor(randomValues(3 * (192 + 576), 5, -0.3, 0.3), [192 + 576, 3]), tf.tensor(randomValues(3, 6), [3])]);
-    const result = await verifyAgainstTfjs(classifier, exportLayersModel(classifier), images, ort);
+    const result = await verifyAgainstTfjs(classifier, exportLayersModel(classifier), images);
     assert.equal(result.sameArgmax, 2);
     assert.ok(result.maxAbsDiff <= 1e-4, `max |diff| ${result.maxAbsDiff}`);
   });

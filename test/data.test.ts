@@ -4,7 +4,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { test } from 'node:test';
 import { DatasetError, discoverDataset, stratifiedSplit } from '../src/data/index.ts';
-import { SHOES } from './fixtures/shared-data.ts';
+import { SHOES } from '../fixtures/shared-data.ts';
 
 test('discovers the shared catalogue set: one class per folder, sorted, every photo found', async () => {
   const ds = await discoverDataset(path.join(SHOES, 'test'));

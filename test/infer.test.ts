@@ -6,26 +6,10 @@ import { after, before, describe, test } from 'node:test';
 import onnxProto from 'onnx-proto';
 import sharp from 'sharp';
 import { expandInputs } from '../src/data/index.ts';
-import { SPEC_METADATA_KEY, defaultPreprocess, type ModelSpec } from '../src/spec/index.ts';
-import {
-  CUDA_INSTALL_HINT,
-  ModelError,
-  ProviderError,
-  RuntimeError,
-  isFailure,
-  loadModel,
-  openSession,
-  parseEp,
-  toCsv,
-  topK,
-  readOnnxMetadata,
-  registerRuntime,
-  resolveProviders,
-  resolveRuntime,
-  type Classifier,
-  type InferenceRuntime,
-  type PredictionResult,
-} from '../src/infer/index.ts';
+import { SPEC_METADATA_KEY, defaultPreprocess, type ModelSpec } from '../src/core/index.ts';
+import { CUDA_INSTALL_HINT, ModelError, ProviderError, RuntimeError, isFailure, openSession, parseEp, topK, readOnnxMetadata, registerRuntime, resolveProviders, resolveRuntime, type InferenceRuntime, type PredictionResult } from '../src/core/index.ts';
+import { loadModel, type Classifier } from '../src/node/index.ts';
+import { toCsv } from '../src/cli/csv.ts';
 
 const { onnx } = onnxProto;
 const FLOAT = onnx.TensorProto.DataType.FLOAT;
@@ -159,7 +143,7 @@ describe('loadModel', () => {
     await writeFile(file, bytes);
     await assert.rejects(loadModel(file, { ep: 'cpu' }), (error: unknown) => {
       assert.ok(error instanceof ModelError, `expected ModelError, got ${String(error)}`);
-      assert.equal(error.file, file);
+      assert.equal(error.source, file);
       assert.ok(error.message.startsWith(`${file}: `), error.message);
       assert.match(error.message, pattern);
       assert.equal(error.message.split('\n').length, 1);

@@ -3,15 +3,17 @@ import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { test } from 'node:test';
 import sharp from 'sharp';
-import { decodeImage, imageToInput } from '../src/data/index.ts';
-import { defaultPreprocess, resizeRgb, toInputTensor } from '../src/spec/index.ts';
-import { firstFiles, SHOES } from './fixtures/shared-data.ts';
+import { decodeImage, imageToInput } from '../src/node/index.ts';
+import { defaultPreprocess } from '../src/core/index.ts';
+import { resizePixels } from './support/pixels.ts';
+import { resizeToInput } from '../src/core/index.ts';
+import { firstFiles, SHOES } from '../fixtures/shared-data.ts';
 
 const spec = defaultPreprocess();
 
 test('a constant image stays constant through resize, and letterboxing pads with the background', () => {
   const src = new Uint8Array(40 * 30 * 3).fill(100);
-  const out = resizeRgb(src, 40, 30, 3, { ...spec, height: 20, width: 20 });
+  const out = resizePixels(src, 40, 30, 3, { ...spec, height: 20, width: 20 });
   assert.equal(out.length, 20 * 20 * 3);
   // 40x30 -> 20x15 inside 20x20: rows 0-1 and 17-19 are padding (top = floor(5/2) = 2)
   assert.equal(out[0], 255);
@@ -22,13 +24,14 @@ test('a constant image stays constant through resize, and letterboxing pads with
 test('fill stretches to the whole grid and RGBA input ignores the alpha byte', () => {
   const rgba = new Uint8Array(8 * 4 * 4);
   for (let i = 0; i < rgba.length; i += 4) rgba.set([10, 20, 30, 0], i);
-  const out = resizeRgb(rgba, 8, 4, 4, { ...spec, resize: 'fill', height: 6, width: 6 });
+  const out = resizePixels(rgba, 8, 4, 4, { ...spec, resize: 'fill', height: 6, width: 6 });
   for (let i = 0; i < out.length; i += 3) assert.deepEqual([...out.subarray(i, i + 3)].map(Math.round), [10, 20, 30]);
 });
 
 test('scaling maps 0..255 onto the spec range', () => {
-  const t = toInputTensor(Float32Array.of(0, 127.5, 255), { ...spec, range: [-1, 1] });
-  assert.deepEqual([...t], [-1, 0, 1]);
+  // A 1x3 image onto a 1x3 grid with 'fill' is the identity resample, so only the scaling shows.
+  const t = resizeToInput(Uint8Array.of(0, 0, 0, 255, 255, 255, 0, 255, 0), 3, 1, 3, { ...spec, resize: 'fill', width: 3, height: 1, range: [-1, 1] });
+  assert.deepEqual([...t], [-1, -1, -1, 1, 1, 1, -1, 1, -1]);
 });
 
 test('real catalogue photos decode to 136x102 RGB and preprocess to the model grid', async () => {

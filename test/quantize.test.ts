@@ -11,11 +11,12 @@ import type { OnnxProto } from '../src/convert/onnx.ts';
 import { convertModelDir, onnx, parseQuantizeMode, QUANTIZATION_METADATA_KEY, quantizeInt8, type ConvertResult } from '../src/convert/index.ts';
 import { fromHalfBits, toHalfBits } from '../src/convert/quantize/half.ts';
 import { pickCalibrationFiles } from '../src/convert/quantize/index.ts';
-import { imageToInput, seededRandom } from '../src/data/index.ts';
-import { loadModel } from '../src/infer/index.ts';
-import { SPEC_METADATA_KEY, type PreprocessSpec } from '../src/spec/index.ts';
-import { firstFiles, SHOES } from './fixtures/shared-data.ts';
-import { trainedModel } from './fixtures/trained-model.ts';
+import { imageToInput } from '../src/node/index.ts';
+import { seededRandom } from '../src/data/index.ts';
+import { loadModel } from '../src/node/index.ts';
+import { SPEC_METADATA_KEY, type PreprocessSpec } from '../src/core/index.ts';
+import { firstFiles, SHOES } from '../fixtures/shared-data.ts';
+import { trainedModel } from '../fixtures/trained-model.ts';
 
 const BIN = path.resolve(fileURLToPath(import.meta.url), '../../bin/footwear.js');
 const DataType = onnx.TensorProto.DataType;

@@ -3,11 +3,12 @@ import { execFileSync } from 'node:child_process';
 import path from 'node:path';
 import { after, describe, test } from 'node:test';
 import sharp from 'sharp';
-import { defaultPreprocess, resizeRgb, type PreprocessSpec } from '../src/spec/index.ts';
-import { resizeToInput } from '../src/spec/resize.ts';
-import { resampleModule } from '../src/spec/wasm/passes.ts';
-import { setWasmResampling, wasmResampleRuns } from '../src/spec/wasm/resample.ts';
-import { firstFiles, SHOES } from './fixtures/shared-data.ts';
+import { defaultPreprocess, type PreprocessSpec } from '../src/core/index.ts';
+import { resizePixels } from './support/pixels.ts';
+import { resizeToInput } from '../src/core/index.ts';
+import { resampleModule } from '../src/core/wasm/passes.ts';
+import { setWasmResampling, wasmResampleRuns } from '../src/core/wasm/resample.ts';
+import { firstFiles, SHOES } from '../fixtures/shared-data.ts';
 
 // The wasm resampler must give the JS resampler's bits, every one: Node and browsers may run
 // either (a browser without SIMD falls back to JS), and the JS passes are the ones held against
@@ -119,17 +120,17 @@ describe('the wasm resampler gives the JS resampler\'s bits', () => {
     }
   });
 
-  test('resizeRgb (no range scaling) and every byte source type take the wasm path', () => {
+  test('the identity range (no scaling) and every byte source type take the wasm path', () => {
     const next = random(5);
     const spec = defaultPreprocess({ width: 48, height: 64 });
     const raw = bytes(136 * 102 * 3, next);
     const sources = [raw, new Uint8ClampedArray(raw.buffer), Buffer.concat([Buffer.alloc(3), Buffer.from(raw)]).subarray(3)];
     setWasmResampling(false);
-    const expected = resizeRgb(raw, 136, 102, 3, spec);
+    const expected = resizePixels(raw, 136, 102, 3, spec);
     setWasmResampling(true);
     for (const src of sources) {
       const before = wasmResampleRuns();
-      assertSameBits(resizeRgb(src, 136, 102, 3, spec), expected, src.constructor.name);
+      assertSameBits(resizePixels(src, 136, 102, 3, spec), expected, src.constructor.name);
       assert.equal(wasmResampleRuns(), before + 1, `${src.constructor.name} went to JS`);
     }
   });
@@ -137,18 +138,17 @@ describe('the wasm resampler gives the JS resampler\'s bits', () => {
   test('sources the wasm path does not take stay on JS', () => {
     const spec = defaultPreprocess({ width: 8, height: 8 });
     const before = wasmResampleRuns();
-    resizeRgb(Array.from({ length: 4 * 4 * 3 }, (_, i) => i), 4, 4, 3, spec);
-    resizeRgb(new Float32Array(4 * 4 * 3), 4, 4, 3, spec);
-    resizeRgb(new Uint8Array(4 * 4 * 5), 4, 4, 5, spec);
+    resizePixels(Array.from({ length: 4 * 4 * 3 }, (_, i) => i), 4, 4, 3, spec);
+    resizePixels(new Float32Array(4 * 4 * 3), 4, 4, 3, spec);
+    resizePixels(new Uint8Array(4 * 4 * 5), 4, 4, 5, spec);
     assert.equal(wasmResampleRuns(), before);
   });
 
   test('without WebAssembly (node --jitless) the JS passes run, silently, with the same bits', () => {
     // Both sides hash the same 136x102 image's model input; the child has no WebAssembly at all.
     const script = `
-      import { defaultPreprocess } from './src/spec/index.ts';
-      import { resizeToInput } from './src/spec/resize.ts';
-      import { wasmResampleRuns } from './src/spec/wasm/resample.ts';
+      import { defaultPreprocess, resizeToInput } from './src/core/index.ts';
+      import { wasmResampleRuns } from './src/core/wasm/resample.ts';
       const src = new Uint8Array(136 * 102 * 3).map((_, i) => (i * 7919) >> 3);
       const bits = new Uint32Array(resizeToInput(src, 136, 102, 3, defaultPreprocess({ range: [-1, 1] })).buffer);
       let hash = 0;

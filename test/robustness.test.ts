@@ -7,17 +7,19 @@ import { after, before, describe, test } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import onnxProto from 'onnx-proto';
 import sharp from 'sharp';
-import { DatasetError, decodeImage, discoverDataset, seededRandom, walkImages } from '../src/data/index.ts';
-import { isFailure, loadModel, ModelError, type Classifier, type PredictionResult } from '../src/infer/index.ts';
-import { SPEC_METADATA_KEY } from '../src/spec/index.ts';
+import { DatasetError, discoverDataset, seededRandom, walkImages } from '../src/data/index.ts';
+import { decodeImage } from '../src/node/index.ts';
+import { isFailure, ModelError, type PredictionResult } from '../src/core/index.ts';
+import { loadModel, type Classifier } from '../src/node/index.ts';
+import { SPEC_METADATA_KEY } from '../src/core/index.ts';
 import { defaultTrainOptions, train, TrainError } from '../src/train/index.ts';
-import { OutputError, writeFileAtomic } from '../src/util/atomic.ts';
-import { makeBadCorpus, mutatedJpegs, SOURCE_PHOTO, type BadCorpus, type CorpusEntry } from './fixtures/bad-inputs.ts';
-import { firstFiles, SHOES } from './fixtures/shared-data.ts';
-import { trainedModel } from './fixtures/trained-model.ts';
+import { OutputError, writeFileAtomic } from '../src/node/index.ts';
+import { makeBadCorpus, mutatedJpegs, SOURCE_PHOTO, type BadCorpus, type CorpusEntry } from '../fixtures/bad-inputs.ts';
+import { firstFiles, SHOES } from '../fixtures/shared-data.ts';
+import { trainedModel } from '../fixtures/trained-model.ts';
 
 // Issue 7, outside the HTTP server: nothing a user sends may crash a run, hang it, exhaust
-// memory, or corrupt a model or report already on disk. Inputs come from test/fixtures/bad-inputs.ts.
+// memory, or corrupt a model or report already on disk. Inputs come from fixtures/bad-inputs.ts.
 
 const { onnx } = onnxProto;
 const BIN = path.resolve(fileURLToPath(import.meta.url), '../../bin/footwear.js');
@@ -411,7 +413,7 @@ describe('model files', () => {
       await writeFile(file, data);
       await assert.rejects(loadModel(file, { ep: 'cpu' }), (error: unknown) => {
         assert.ok(error instanceof ModelError, `${name}: expected ModelError, got ${String(error)}`);
-        assert.equal(error.file, file);
+        assert.equal(error.source, file);
         assert.ok(error.message.startsWith(`${file}: `), error.message);
         assert.match(error.message, reason, name);
         single(error.message);
@@ -455,7 +457,7 @@ describe('outputs already on disk', () => {
     await writeFile(target, previous);
     // RLIMIT_FSIZE (ulimit -f, in KiB) is enforced for root too: writing past 16 KiB fails with
     // EFBIG after the first 16 KiB reached the disk, a real failure half way through the data.
-    const script = `import { writeFileAtomic } from ${JSON.stringify(path.resolve(import.meta.dirname, '../src/util/atomic.ts'))};
+    const script = `import { writeFileAtomic } from ${JSON.stringify(path.resolve(import.meta.dirname, '../src/node/atomic.ts'))};
       try { await writeFileAtomic(process.argv[1], Buffer.alloc(1 << 20, 65)); console.log('written'); }
       catch (e) { console.log(e.name, e.code, e.message); process.exitCode = 3; }`;
     const child = spawnSync('bash', ['-c', 'ulimit -f 16 && exec "$0" --import tsx --input-type=module -e "$1" "$2"', process.execPath, script, target], {

@@ -4,9 +4,9 @@ import os from 'node:os';
 import path from 'node:path';
 import { test } from 'node:test';
 import { startServer } from '../src/serve/index.ts';
-import { mutatedJpegs } from './fixtures/bad-inputs.ts';
-import { firstFiles, SHOES } from './fixtures/shared-data.ts';
-import { trainedModel } from './fixtures/trained-model.ts';
+import { mutatedJpegs } from '../fixtures/bad-inputs.ts';
+import { firstFiles, SHOES } from '../fixtures/shared-data.ts';
+import { trainedModel } from '../fixtures/trained-model.ts';
 
 // Hostile clients: a few hundred corrupted real JPEGs, eight at a time. Every request must get a
 // 200 with a label or a JSON 4xx naming the problem, and the server must stay healthy after.

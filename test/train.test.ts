@@ -4,11 +4,11 @@ import { copyFile, mkdir, mkdtemp, readdir, readFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { test } from 'node:test';
-import { loadModel } from '../src/infer/index.ts';
+import { loadModel } from '../src/node/index.ts';
 import { defaultTrainOptions, train, type EpochStats } from '../src/train/index.ts';
-import { firstFiles, SHOES, subsetDataset } from './fixtures/shared-data.ts';
+import { firstFiles, SHOES, subsetDataset } from '../fixtures/shared-data.ts';
 import { loadBaseModel, loadTf, saveTfjsModel, truncate } from '../src/backbone/index.ts';
-import { trainedModel } from './fixtures/trained-model.ts';
+import { trainedModel } from '../fixtures/trained-model.ts';
 
 test('the trained model directory describes itself: ONNX with spec metadata, TF.js copy, training record', async () => {
   const dir = await trainedModel();

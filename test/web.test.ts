@@ -5,13 +5,14 @@ import os from 'node:os';
 import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import type { Browser } from 'playwright-core';
-import { CHROMIUM, classifyInPage, launchChromium, openDemo, type PageResult } from '../bench/web-harness.ts';
-import { isFailure, loadModel, readOnnxMetadata, type Prediction } from '../src/infer/index.ts';
+import { CHROMIUM, classifyInPage, launchChromium, openDemo, type PageResult } from '../fixtures/web-harness.ts';
+import onnxProto from 'onnx-proto';
+import { isFailure, OnnxFormatError, readOnnxMetadata, type Prediction } from '../src/core/index.ts';
+import { loadModel } from '../src/node/index.ts';
 import { buildWebSite, SITE_MANIFEST, WebBuildError, type BuiltSite } from '../src/web/build.ts';
-import { OnnxMetadataError, readModelMetadata } from '../src/web/onnx-metadata.ts';
-import { serveStatic, type StaticServer } from '../src/web/static-server.ts';
-import { firstFiles, SHOES } from './fixtures/shared-data.ts';
-import { trainedModel } from './fixtures/trained-model.ts';
+import { serveStatic, type StaticServer } from '../fixtures/static-server.ts';
+import { firstFiles, SHOES } from '../fixtures/shared-data.ts';
+import { trainedModel } from '../fixtures/trained-model.ts';
 
 // The browser must give the same answers as Node for the same photos: same spec from the ONNX
 // metadata, same decode-then-resize path, same model. Scores may differ only by float rounding
@@ -82,12 +83,13 @@ describe('web page', { skip: noBrowser }, () => {
     if (work) await rm(work, { recursive: true, force: true });
   });
 
-  test('the browser reads the spec from ONNX metadata exactly as Node does', async () => {
+  test('the one metadata reader (Node and browser) agrees with a full protobuf decode', async () => {
     const bytes = await readFile(path.join(model, 'model.onnx'));
-    assert.deepEqual(readModelMetadata(bytes), readOnnxMetadata(bytes));
-    assert.throws(() => readModelMetadata(bytes.subarray(0, bytes.length - 1000)), OnnxMetadataError);
-    assert.throws(() => readModelMetadata(new Uint8Array(0)), /empty/);
-    assert.throws(() => readModelMetadata(new TextEncoder().encode('<!doctype html><html></html>')), OnnxMetadataError);
+    const decoded = onnxProto.onnx.ModelProto.decode(bytes);
+    assert.deepEqual(readOnnxMetadata(bytes), Object.fromEntries(decoded.metadataProps.map((e) => [e.key, e.value])));
+    assert.throws(() => readOnnxMetadata(bytes.subarray(0, bytes.length - 1000)), OnnxFormatError);
+    assert.throws(() => readOnnxMetadata(new Uint8Array(0)), /empty/);
+    assert.throws(() => readOnnxMetadata(new TextEncoder().encode('<!doctype html><html></html>')), OnnxFormatError);
   });
 
   test('the site holds the page, the model and ONNX Runtime, and never replaces a foreign folder', async () => {

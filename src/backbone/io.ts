@@ -1,7 +1,7 @@
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import type * as tfjs from '@tensorflow/tfjs';
-import { writeFileAtomic, writeJsonAtomic } from '../util/atomic.ts';
+import { writeFileAtomic, writeJsonAtomic } from '../node/index.ts';
 
 export const TFJS_DIR = 'tfjs';
 

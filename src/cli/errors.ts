@@ -1,24 +1,6 @@
-// Errors whose message is the whole story for a user: printed as one line, no stack trace.
-const USER_ERRORS = new Set([
-  'DatasetError',
-  'TrainError',
-  'ModelError',
-  'ImageError',
-  'SpecError',
-  'ProviderError',
-  'UnsupportedLayerError',
-  'EvalError',
-  'RuntimeError',
-  'OnnxFormatError',
-  'UsageError',
-  'VerificationError',
-  'OutputError',
-]);
+import { UserError } from '../core/index.ts';
 
-export class UsageError extends Error {
+/** A command line that asks for something impossible (flags that contradict each other, say). */
+export class UsageError extends UserError {
   override name = 'UsageError';
-}
-
-export function isUserError(error: unknown): error is Error {
-  return error instanceof Error && (USER_ERRORS.has(error.name) || error instanceof RangeError);
 }

@@ -1,3 +1,4 @@
+import { readFileSync } from 'node:fs';
 import yargs from 'yargs';
 import { convertCommand, convertOptions, type ConvertArgs } from './commands/convert.ts';
 import { demoCommand, demoOptions } from './commands/demo.ts';
@@ -6,8 +7,8 @@ import { evalCommand, evalOptions, type EvalArgs } from './commands/eval.ts';
 import { predictCommand, predictOptions, type PredictArgs } from './commands/predict.ts';
 import { trainCommand, trainOptions, type TrainArgs } from './commands/train.ts';
 import { serveCommand, serveOptions, type ServeArgs } from '../serve/command.ts';
-import { webCommand, webOptions, type WebArgs } from '../web/command.ts';
-import { isUserError } from './errors.ts';
+import { webCommand, webOptions, type WebArgs } from '../web/index.ts';
+import { isUserError } from '../core/index.ts';
 
 type Handler<A> = (args: A) => Promise<number>;
 
@@ -24,6 +25,11 @@ function run<A>(handler: Handler<A>) {
   };
 }
 
+/** This package's version; src/cli and dist/cli both sit two folders below package.json. */
+function packageVersion(): string {
+  return (JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string }).version;
+}
+
 export async function main(argv: string[]): Promise<void> {
   await yargs(argv)
     .scriptName('footwear')
@@ -36,7 +42,6 @@ export async function main(argv: string[]): Promise<void> {
     .command('serve', 'HTTP inference server with dynamic micro-batching', serveOptions, run<ServeArgs>(serveCommand))
     .command('web <action>', 'build a static site that classifies photos in the browser', webOptions, run<WebArgs>(webCommand))
     .command('doctor', 'versions, backends and execution providers available here', doctorOptions, run(doctorCommand))
-    .command('bench', 'inference speed: raw ONNX Runtime vs predict vs TF.js on the same photos', (await import('../bench/command.ts')).benchOptions, run((await import('../bench/command.ts')).benchCommand))
     .demandCommand(1, 'name a command: train, convert, predict, eval, serve, web, demo or doctor')
     .strict()
     .fail((message, error, y) => {
@@ -44,6 +49,7 @@ export async function main(argv: string[]): Promise<void> {
       process.stderr.write(`${y.help()}\n\nfootwear: ${message}\n`);
       process.exit(2);
     })
+    .version(packageVersion())
     .help()
     .parseAsync();
 }

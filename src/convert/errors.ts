@@ -1,8 +1,10 @@
+import { UserError } from '../core/index.ts';
+
 /**
  * Thrown when a model contains a layer (or a layer configuration) the exporter cannot express in
  * ONNX. Raised while planning or mapping, i.e. before any bytes are produced.
  */
-export class UnsupportedLayerError extends Error {
+export class UnsupportedLayerError extends UserError {
   override name = 'UnsupportedLayerError';
 
   constructor(

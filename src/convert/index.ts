@@ -1,7 +1,7 @@
 // The ONNX exporter: TF.js Keras LayersModel -> ONNX ModelProto bytes, written in TypeScript.
 export { exportLayersModel, supportedLayers, type ExportOptions } from './export.ts';
 export { UnsupportedLayerError } from './errors.ts';
-export { verifyAgainstTfjs, type VerifyResult, type OrtRuntime } from './verify.ts';
+export { verifyAgainstTfjs, type VerifyResult } from './verify.ts';
 export { onnx } from './onnx.ts';
 export { convertModelDir, VerificationError, PARITY_TOLERANCE, type ConvertResult, type ConvertOptions } from './model-dir.ts';
 export {

@@ -1,10 +1,9 @@
 import { readFile, stat } from 'node:fs/promises';
 import path from 'node:path';
-import * as ort from 'onnxruntime-node';
 import { loadBaseModel, loadTf, readTfjsMetadata } from '../backbone/index.ts';
-import { imageToInput, seededRandom } from '../data/index.ts';
-import { MODEL_FILES, SPEC_METADATA_KEY, validateSpec, type ModelSpec } from '../spec/index.ts';
-import { writeFileAtomic } from '../util/atomic.ts';
+import { imageToInput, writeFileAtomic } from '../node/index.ts';
+import { seededRandom } from '../data/index.ts';
+import { MODEL_FILES, SPEC_METADATA_KEY, UserError, validateSpec, type ModelSpec } from '../core/index.ts';
 import { exportLayersModel } from './export.ts';
 import { quantizeExport, quantizedFileName, type QuantizationReport, type QuantizeMode } from './quantize/index.ts';
 import { verifyAgainstTfjs, type VerifyResult } from './verify.ts';
@@ -12,7 +11,7 @@ import { verifyAgainstTfjs, type VerifyResult } from './verify.ts';
 /** Largest |ONNX - TF.js| accepted on class probabilities. */
 export const PARITY_TOLERANCE = 1e-4;
 
-export class VerificationError extends Error {
+export class VerificationError extends UserError {
   override name = 'VerificationError';
 }
 
@@ -69,7 +68,7 @@ export async function convertModelDir(dir: string, options: ConvertOptions = {})
     const { height, width } = spec.preprocess;
     inputs.push(...randomInputs(2, height * width * 3, spec.preprocess.range, 1));
     for (const file of options.verifyFiles ?? []) inputs.push(await imageToInput(await readFile(file), file, spec.preprocess));
-    const result = await verifyAgainstTfjs(model, bytes, inputs, ort);
+    const result = await verifyAgainstTfjs(model, bytes, inputs);
     verification = { ...result, tolerance: PARITY_TOLERANCE };
     if (!(result.maxAbsDiff <= PARITY_TOLERANCE)) {
       throw new VerificationError(`${dir}: ONNX and TF.js disagree by ${result.maxAbsDiff.toExponential(2)} (tolerance ${PARITY_TOLERANCE}); the ONNX file was not written`);

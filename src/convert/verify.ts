@@ -1,5 +1,6 @@
-import type * as OrtModule from 'onnxruntime-node';
-import { loadTf } from '../backbone/tf.ts';
+import { loadTf } from '../backbone/index.ts';
+import { openSession } from '../core/index.ts';
+import '../node/index.ts';
 import type * as tfjs from '@tensorflow/tfjs';
 
 export interface VerifyResult {
@@ -9,9 +10,6 @@ export interface VerifyResult {
   sameArgmax: number;
   n: number;
 }
-
-/** onnxruntime-node or onnxruntime-web: both expose this surface. */
-export type OrtRuntime = Pick<typeof OrtModule, 'InferenceSession' | 'Tensor'>;
 
 const BATCH = 8;
 
@@ -29,16 +27,14 @@ export async function verifyAgainstTfjs(
   model: tfjs.LayersModel,
   onnxBytes: Uint8Array,
   inputs: Float32Array[],
-  ort: OrtRuntime,
 ): Promise<VerifyResult> {
   const { tf } = await loadTf();
   const sampleShape = model.inputs[0].shape.slice(1);
   if (sampleShape.some((d) => d == null)) throw new Error(`model input shape [${model.inputs[0].shape}] must be fully known to verify`);
   const dims = sampleShape as number[];
   const sampleSize = dims.reduce((a, b) => a * b, 1);
-  const session = await ort.InferenceSession.create(onnxBytes);
-  const [inputName] = session.inputNames;
-  const [outputName] = session.outputNames;
+  // The reference is the CPU provider: parity is a property of the file, not of a GPU's arithmetic.
+  const session = await openSession(onnxBytes, { ep: 'cpu' });
   let maxAbsDiff = 0;
   let sameArgmax = 0;
   try {
@@ -50,8 +46,7 @@ export async function verifyAgainstTfjs(
         batch.set(sample, i * sampleSize);
       });
       const expected = tf.tidy(() => (model.predict(tf.tensor(batch, [chunk.length, ...dims])) as tfjs.Tensor).dataSync());
-      const feeds = { [inputName]: new ort.Tensor('float32', batch, [chunk.length, ...dims]) };
-      const actual = (await session.run(feeds))[outputName].data as Float32Array;
+      const actual = (await session.run(batch, [chunk.length, ...dims])).data;
       if (actual.length !== expected.length) throw new Error(`ONNX output has ${actual.length} values, TF.js ${expected.length}`);
       const perSample = expected.length / chunk.length;
       for (let i = 0; i < expected.length; i++) maxAbsDiff = Math.max(maxAbsDiff, Math.abs(actual[i] - expected[i]));

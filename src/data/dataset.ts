@@ -1,8 +1,9 @@
 import { readdir, stat } from 'node:fs/promises';
 import path from 'node:path';
 import { fileNameText, walkImages } from './files.ts';
+import { UserError } from '../core/index.ts';
 
-export class DatasetError extends Error {
+export class DatasetError extends UserError {
   override name = 'DatasetError';
 }
 

@@ -1,6 +1,8 @@
 import { discoverDataset } from '../data/index.ts';
-import type { Classifier, PredictionResult } from '../infer/index.ts';
+import type { Classifier } from '../node/index.ts';
+import type { PredictionResult } from '../core/index.ts';
 import { computeMetrics, type EvalMetrics } from './metrics.ts';
+import { UserError } from '../core/index.ts';
 
 export { computeMetrics, type EvalMetrics, type ClassMetrics } from './metrics.ts';
 
@@ -13,7 +15,7 @@ export interface EvalReport extends EvalMetrics {
   seconds: number;
 }
 
-export class EvalError extends Error {
+export class EvalError extends UserError {
   override name = 'EvalError';
 }
 

@@ -1,5 +1,5 @@
 import type { Argv } from 'yargs';
-import { parseEp } from '../infer/index.ts';
+import { parseEp } from '../core/index.ts';
 import { SERVE_DEFAULTS } from './options.ts';
 import { startServer, type RunningServer } from './server.ts';
 

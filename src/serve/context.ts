@@ -1,5 +1,5 @@
 import path from 'node:path';
-import type { ModelSpec } from '../spec/index.ts';
+import type { ModelSpec } from '../core/index.ts';
 import { notReady, shuttingDown } from './http-error.ts';
 import type { ServerMetrics } from './metrics.ts';
 import type { ResolvedOptions } from './options.ts';

@@ -1,6 +1,6 @@
 import os from 'node:os';
-import { DEFAULT_MAX_PIXELS } from '../data/index.ts';
-import type { EpChoice, Log } from '../infer/index.ts';
+import { DEFAULT_MAX_PIXELS } from '../core/index.ts';
+import type { EpChoice, Log } from '../core/index.ts';
 
 export interface ServeOptions {
   /** Model folder (holding model.onnx) or the .onnx file itself. */

@@ -1,5 +1,6 @@
-import { decodeInput, toPrediction, writeInput, type Prediction, type PredictionFailure } from '../infer/index.ts';
-import type { ModelSpec } from '../spec/index.ts';
+import { decodeInput, writeInput } from '../node/index.ts';
+import { toPrediction, type Prediction, type PredictionFailure } from '../core/index.ts';
+import type { ModelSpec } from '../core/index.ts';
 import { refused, type Admission } from './admission.ts';
 import type { Batcher } from './batcher.ts';
 import { HttpError, queueFull } from './http-error.ts';

@@ -7,7 +7,10 @@ import { shuttingDown } from './http-error.ts';
 import { createMetrics } from './metrics.ts';
 import { resolveOptions, type ServeOptions } from './options.ts';
 import { Pipeline } from './pipeline.ts';
-import { WorkerPool } from './worker-pool.ts';
+import { WorkerPool, workerUrl } from '../node/index.ts';
+import type { BatchDone, BatchJob, ModelInfo, WorkerInit } from './worker-protocol.ts';
+
+const WORKER_URL = workerUrl('worker', import.meta.url);
 
 export interface RunningServer {
   /** Base URL, e.g. http://127.0.0.1:8080 (the real port when 0 was asked for). */
@@ -33,7 +36,7 @@ function urlOf(address: AddressInfo | string | null): string {
 export async function startServer(serveOptions: ServeOptions): Promise<RunningServer> {
   const options = resolveOptions(serveOptions);
   // Metrics exist before the workers do (they are scraped while the model loads).
-  const parts: { pool?: WorkerPool; batcher?: Batcher } = {};
+  const parts: { pool?: WorkerPool<BatchJob, BatchDone, ModelInfo>; batcher?: Batcher } = {};
   const serviceTime = new ServiceTime();
   const admission = new Admission(options.maxQueue, options.maxWaitMs, {
     inFlight: () => parts.batcher?.inFlight ?? 0,
@@ -55,15 +58,19 @@ export async function startServer(serveOptions: ServeOptions): Promise<RunningSe
   const url = urlOf(app.server.address());
   options.onListening?.(url);
 
-  let workers: WorkerPool;
+  let workers: WorkerPool<BatchJob, BatchDone, ModelInfo>;
   try {
     // Batches arrive with gaps between them and the server thread needs the cores in those gaps,
-    // so ONNX Runtime's threads sleep instead of spinning when a batch is done.
-    workers = await WorkerPool.start(
-      { model: options.model, ep: options.ep, threads: options.threads, spinWait: false, warmupBatch: options.maxBatch },
-      options.workers,
-      options.log,
-    );
+    // so ONNX Runtime's threads sleep instead of spinning when a batch is done. A worker that dies
+    // fails only its own batch and is replaced, however often: the server must outlive it.
+    workers = await WorkerPool.start<BatchJob, BatchDone, ModelInfo, WorkerInit>({
+      url: WORKER_URL,
+      size: options.workers,
+      init: { model: options.model, ep: options.ep, threads: options.threads, spinWait: false, warmupBatch: options.maxBatch },
+      jobsPerWorker: 1,
+      maxRestarts: Infinity,
+      log: options.log,
+    });
   } catch (error) {
     await app.close();
     throw error;
@@ -78,7 +85,7 @@ export async function startServer(serveOptions: ServeOptions): Promise<RunningSe
       const done = metrics.inference.startTimer();
       const start = performance.now();
       try {
-        const result = await workers.run(inputs, count);
+        const result = await workers.run({ inputs, count }, [inputs.buffer as ArrayBuffer]);
         serviceTime.observe(performance.now() - start, count);
         return result;
       } finally {

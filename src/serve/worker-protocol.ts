@@ -1,8 +1,7 @@
-import type { EpChoice } from '../infer/index.ts';
-import type { ModelSpec } from '../spec/index.ts';
+import type { EpChoice, ModelSpec } from '../core/index.ts';
 
-// Messages between the server thread and its inference workers. Batches travel as one
-// Float32Array whose buffer is transferred, not copied, in each direction.
+// What the server thread and its inference workers (src/node WorkerPool) exchange. Batches travel
+// as one Float32Array whose buffer is transferred, not copied, in each direction.
 
 export interface WorkerInit {
   model: string;
@@ -20,22 +19,14 @@ export interface ModelInfo {
   modelPath: string;
 }
 
-/** Server -> worker: `count` images laid end to end at the start of `inputs`. */
-export interface BatchRequest {
-  type: 'batch';
-  id: number;
+/** `count` images laid end to end at the start of `inputs`. */
+export interface BatchJob {
   inputs: Float32Array;
   count: number;
 }
 
-/** Server -> worker: finish the batch in hand, release the session, and exit. */
-export type ServerMessage = BatchRequest | { type: 'close' };
-
-/** Worker -> server. */
-export type WorkerMessage =
-  | { type: 'ready'; info: ModelInfo }
-  | { type: 'failed'; name: string; message: string }
-  | { type: 'log'; line: string }
-  /** `inputs` is the batch's buffer coming back, to be filled again. */
-  | { type: 'result'; id: number; probs: Float32Array; inputs: Float32Array }
-  | { type: 'error'; id: number; message: string };
+/** `count` x classes probabilities; `inputs` is the batch's buffer coming back, to be filled again. */
+export interface BatchDone {
+  probs: Float32Array;
+  inputs: Float32Array;
+}

@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
-import { writeFileAtomic, writeJsonAtomic } from '../util/atomic.ts';
+import { writeFileAtomic, writeJsonAtomic } from '../node/index.ts';
 import type { FeatureSet } from './extract.ts';
 
 // Extracting features is most of a CPU training run, so they are kept on disk: a resumed or

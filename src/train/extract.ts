@@ -1,6 +1,7 @@
 import type { Sample } from '../data/index.ts';
-import { isFailure, prepareFile, type OnnxSession } from '../infer/index.ts';
-import type { PreprocessSpec } from '../spec/index.ts';
+import { isFailure, type OnnxSession } from '../core/index.ts';
+import { prepareFile } from '../node/index.ts';
+import type { PreprocessSpec } from '../core/index.ts';
 
 export interface FeatureSet {
   /** Row-major [n, dim]. */

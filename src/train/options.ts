@@ -1,5 +1,6 @@
 import { MOBILENET_FEATURES } from '../backbone/index.ts';
-import type { EpChoice } from '../infer/index.ts';
+import type { EpChoice } from '../core/index.ts';
+import { UserError } from '../core/index.ts';
 
 export interface TrainOptions {
   /** Folder-per-class dataset. */
@@ -56,7 +57,7 @@ export function defaultTrainOptions(data: string, out: string): TrainOptions {
   };
 }
 
-export class TrainError extends Error {
+export class TrainError extends UserError {
   override name = 'TrainError';
 }
 

@@ -3,22 +3,23 @@ import { chmod, copyFile, mkdir, mkdtemp, readdir, readFile, rename, rm, stat, w
 import { createRequire } from 'node:module';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { ModelError } from '../infer/model.ts';
-import { SPEC_METADATA_KEY, SpecError, parseSpec, type ModelSpec } from '../spec/index.ts';
-import { OnnxMetadataError, readModelMetadata } from './onnx-metadata.ts';
+import { ModelError, UserError, specFromModel, type ModelSpec } from '../core/index.ts';
+import { readModelFile } from '../node/index.ts';
 
 // Builds the demo page into a self-contained static site: the page, the model and ONNX Runtime's
 // wasm files, all served from one folder so the site works offline, on any static host, and
 // under a strict COEP (which would block a CDN without CORP headers).
 
 const PAGE_DIR = fileURLToPath(new URL('./page/', import.meta.url));
+/** The page imports 'footwear/web': this package's browser entry, as source or as built JavaScript. */
+const BROWSER_ENTRY = fileURLToPath(new URL(`../browser/index.${import.meta.url.endsWith('.ts') ? 'ts' : 'js'}`, import.meta.url));
 /** Written last into every site; its presence is what allows a rebuild to replace a folder. */
 export const SITE_MANIFEST = 'footwear-web.json';
 /** Model files copied beside the page when the model folder has them; the page picks by ?model=. */
 const MODEL_FILES = ['model.onnx', 'model.int8.onnx'];
 
 /** The output folder cannot be (re)placed; the message says why. */
-export class WebBuildError extends Error {
+export class WebBuildError extends UserError {
   override name = 'WebBuildError';
 }
 
@@ -49,23 +50,9 @@ async function modelFiles(model: string): Promise<{ source: string; name: string
   return found;
 }
 
-/** Reads the spec exactly as the page will, so a model the page cannot use fails the build. */
+/** Reads the spec exactly as the page will (the same core reader), so a model the page cannot use fails the build. */
 async function checkModel(file: string): Promise<ModelSpec> {
-  let metadata;
-  try {
-    metadata = readModelMetadata(await readFile(file));
-  } catch (error) {
-    if (error instanceof OnnxMetadataError) throw new ModelError(file, error.message);
-    throw new ModelError(file, `cannot read (${(error as NodeJS.ErrnoException).code ?? (error as Error).message})`);
-  }
-  const json = metadata[SPEC_METADATA_KEY];
-  if (json === undefined) throw new ModelError(file, `no "${SPEC_METADATA_KEY}" metadata, so the page could not know its labels; export it with footwear`);
-  try {
-    return parseSpec(json, file);
-  } catch (error) {
-    if (error instanceof SpecError) throw new ModelError(file, error.message.replace(`${file}: `, ''));
-    throw error;
-  }
+  return specFromModel(await readModelFile(file), file);
 }
 
 /** Refuses to replace anything but an earlier footwear site or an empty folder. */
@@ -98,6 +85,7 @@ async function bundlePage(outDir: string): Promise<void> {
     publicDir: false,
     logLevel: 'warn',
     resolve: {
+      alias: { 'footwear/web': BROWSER_ENTRY },
       // ORT's "extern wasm" builds load their .mjs/.wasm from env.wasm.wasmPaths at run time instead
       // of inlining the loader into our bundle; the files then come from the site's own ort/ folder.
       conditions: ['onnxruntime-web-use-extern-wasm', ...defaultClientConditions],

@@ -1,8 +1,7 @@
 import { stat } from 'node:fs/promises';
 import path from 'node:path';
 import type { Argv } from 'yargs';
-import { UsageError } from '../cli/errors.ts';
-import { buildWebSite, WebBuildError } from './build.ts';
+import { buildWebSite } from './build.ts';
 
 // `footwear web build --model DIR --out DIR`. Registered by src/cli/index.ts as
 // .command('web <action>', ..., webOptions, run(webCommand)).
@@ -27,13 +26,7 @@ function megabytes(bytes: number): string {
 
 export async function webCommand(args: WebArgs): Promise<number> {
   const say = (line: string) => process.stderr.write(`${line}\n`);
-  let site;
-  try {
-    site = await buildWebSite({ model: args.model, out: args.out });
-  } catch (error) {
-    if (error instanceof WebBuildError) throw new UsageError(error.message);
-    throw error;
-  }
+  const site = await buildWebSite({ model: args.model, out: args.out });
   let total = 0;
   for (const file of site.files) total += (await stat(path.join(site.out, file))).size;
   say(`wrote ${site.files.length} files (${megabytes(total)}) to ${site.out} for labels ${site.spec.labels.join(', ')}`);

@@ -3,7 +3,7 @@ import path from 'node:path';
 import type { Argv } from 'yargs';
 import { writeFashionMnistFootwear } from '../../demo/fashion-mnist.ts';
 import { evaluate } from '../../eval/index.ts';
-import { loadModel } from '../../infer/index.ts';
+import { loadModel } from '../../node/index.ts';
 import { defaultTrainOptions } from '../../train/index.ts';
 import { formatReport } from './eval.ts';
 import { runTraining } from './train.ts';

@@ -4,7 +4,7 @@ import path from 'node:path';
 import os from 'node:os';
 import type { Argv } from 'yargs';
 import { loadTf } from '../../backbone/index.ts';
-import { CUDA_INSTALL_HINT, resolveRuntime } from '../../infer/index.ts';
+import { CUDA_INSTALL_HINT, resolveRuntime } from '../../core/index.ts';
 
 export function doctorOptions(yargs: Argv) {
   return yargs.option('json', { type: 'boolean', default: false });

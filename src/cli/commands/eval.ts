@@ -1,6 +1,7 @@
 import type { Argv } from 'yargs';
 import { evaluate, type EvalReport } from '../../eval/index.ts';
-import { loadModel, parseEp } from '../../infer/index.ts';
+import { loadModel } from '../../node/index.ts';
+import { parseEp } from '../../core/index.ts';
 import { createProgress } from '../progress.ts';
 
 export interface EvalArgs {

@@ -1,8 +1,10 @@
 import path from 'node:path';
 import type { Argv } from 'yargs';
 import { expandInputs } from '../../data/index.ts';
-import { DEFAULT_BATCH_SIZE, DEFAULT_TOP_K, isFailure, loadModel, parseEp, toCsv, type PredictionResult } from '../../infer/index.ts';
-import { writeFileAtomic } from '../../util/atomic.ts';
+import { DEFAULT_BATCH_SIZE, loadModel } from '../../node/index.ts';
+import { DEFAULT_TOP_K, isFailure, parseEp, type PredictionResult } from '../../core/index.ts';
+import { toCsv } from '../csv.ts';
+import { writeFileAtomic } from '../../node/index.ts';
 import { createProgress } from '../progress.ts';
 
 export interface PredictArgs {

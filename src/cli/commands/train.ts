@@ -1,6 +1,6 @@
 import path from 'node:path';
 import type { Argv } from 'yargs';
-import { parseEp } from '../../infer/index.ts';
+import { parseEp } from '../../core/index.ts';
 import { defaultTrainOptions, train, type TrainOptions, type TrainResult } from '../../train/index.ts';
 import { createProgress } from '../progress.ts';
 

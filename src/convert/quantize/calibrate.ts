@@ -1,4 +1,5 @@
-import * as ort from 'onnxruntime-node';
+import { openSession, type OnnxOutput } from '../../core/index.ts';
+import '../../node/index.ts';
 import { onnx, type OnnxProto } from '../onnx.ts';
 import { defaultOpset } from './mode.ts';
 import type { Range } from './params.ts';
@@ -29,11 +30,6 @@ const INTS = onnx.AttributeProto.AttributeType.INTS;
 /** ReduceMean takes its axes as an attribute up to opset 17 and as an input from opset 18. */
 const AXES_AS_INPUT_OPSET = 18;
 
-function inputNameOf(graph: OnnxProto.IGraphProto): string {
-  const initializers = new Set((graph.initializer ?? []).map((t) => t.name));
-  return graph.input?.find((i) => !initializers.has(i.name))?.name ?? '';
-}
-
 /** An extra graph output: the output of a Reduce node appended to the graph. */
 interface Probe {
   name: string;
@@ -60,17 +56,16 @@ async function runBatches(
   fetches: string[],
   data: CalibrationData,
   batchSize: number,
-  visit: (results: ort.InferenceSession.OnnxValueMapType, count: number) => void,
+  visit: (results: Record<string, OnnxOutput>, count: number) => void,
 ): Promise<void> {
-  const inputName = inputNameOf(model.graph ?? {});
-  const session = await ort.InferenceSession.create(onnx.ModelProto.encode(model).finish(), { executionProviders: ['cpu'] });
+  const session = await openSession(onnx.ModelProto.encode(model).finish(), { ep: 'cpu' });
   try {
     const size = data.shape.reduce((a, b) => a * b, 1);
     for (let start = 0; start < data.inputs.length; start += batchSize) {
       const batch = data.inputs.slice(start, start + batchSize);
       const feed = new Float32Array(batch.length * size);
       batch.forEach((sample, i) => feed.set(sample, i * size));
-      visit(await session.run({ [inputName]: new ort.Tensor('float32', feed, [batch.length, ...data.shape]) }, fetches), batch.length);
+      visit(await session.runOutputs(feed, [batch.length, ...data.shape], fetches), batch.length);
     }
   } finally {
     await session.release();
@@ -115,12 +110,12 @@ async function reduce(model: OnnxProto.IModelProto, request: CalibrationRequest,
   await runBatches(withOutputs(model, probes), probes.map((p) => p.name), data, BATCH, (results, count) => {
     for (const p of extremes) {
       const range = ranges.get(p.tensor) as Range;
-      range.min = Math.min(range.min, (results[p.min].data as Float32Array)[0]);
-      range.max = Math.max(range.max, (results[p.max].data as Float32Array)[0]);
+      range.min = Math.min(range.min, results[p.min].data[0]);
+      range.max = Math.max(range.max, results[p.max].data[0]);
     }
     // Samples share one shape, so batch means weighted by batch size average exactly.
     for (const m of means) {
-      const values = results[m.name].data as Float32Array;
+      const values = results[m.name].data;
       const sum = sums.get(m.tensor) ?? new Float64Array(values.length);
       values.forEach((v, c) => (sum[c] += v * count));
       sums.set(m.tensor, sum);

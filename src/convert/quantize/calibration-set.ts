@@ -1,7 +1,8 @@
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
-import { DatasetError, discoverDataset, ImageError, imageToInput, type Dataset } from '../../data/index.ts';
-import { MODEL_FILES, type PreprocessSpec } from '../../spec/index.ts';
+import { DatasetError, discoverDataset, type Dataset } from '../../data/index.ts';
+import { ImageError, imageToInput } from '../../node/index.ts';
+import { MODEL_FILES, type PreprocessSpec } from '../../core/index.ts';
 import type { CalibrationData } from './calibrate.ts';
 
 /** Enough images for stable min/max ranges; more mostly costs conversion time. */

@@ -1,10 +1,11 @@
-import * as ort from 'onnxruntime-node';
+import { openSession } from '../../core/index.ts';
+import '../../node/index.ts';
 import type { VerifyResult } from '../verify.ts';
 
 const BATCH = 16;
 
 async function outputs(model: Uint8Array, inputs: Float32Array[], shape: readonly number[]): Promise<Float32Array[]> {
-  const session = await ort.InferenceSession.create(model, { executionProviders: ['cpu'] });
+  const session = await openSession(model, { ep: 'cpu' });
   const size = shape.reduce((a, b) => a * b, 1);
   const result: Float32Array[] = [];
   try {
@@ -12,7 +13,7 @@ async function outputs(model: Uint8Array, inputs: Float32Array[], shape: readonl
       const chunk = inputs.slice(start, start + BATCH);
       const feed = new Float32Array(chunk.length * size);
       chunk.forEach((sample, i) => feed.set(sample, i * size));
-      const out = (await session.run({ [session.inputNames[0]]: new ort.Tensor('float32', feed, [chunk.length, ...shape]) }))[session.outputNames[0]].data as Float32Array;
+      const out = (await session.run(feed, [chunk.length, ...shape])).data;
       const per = out.length / chunk.length;
       for (let i = 0; i < chunk.length; i++) result.push(out.slice(i * per, (i + 1) * per));
     }

@@ -1,5 +1,5 @@
 import path from 'node:path';
-import type { PreprocessSpec } from '../../spec/index.ts';
+import type { PreprocessSpec } from '../../core/index.ts';
 import type { VerifyResult } from '../verify.ts';
 import { loadCalibration, trainingFolder } from './calibration-set.ts';
 import { compareModels } from './compare.ts';

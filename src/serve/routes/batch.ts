@@ -1,6 +1,6 @@
 import type { FastifyMultipartBaseOptions, MultipartFile } from '@fastify/multipart';
 import type { FastifyInstance } from 'fastify';
-import { DEFAULT_TOP_K, type Prediction, type PredictionFailure } from '../../infer/index.ts';
+import { DEFAULT_TOP_K, type Prediction, type PredictionFailure } from '../../core/index.ts';
 import type { ServeContext } from '../context.ts';
 import { HttpError, queueFull, toHttpError } from '../http-error.ts';
 import { unsupportedType } from '../media.ts';

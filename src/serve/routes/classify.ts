@@ -1,5 +1,5 @@
 import type { FastifyInstance } from 'fastify';
-import { DEFAULT_TOP_K } from '../../infer/index.ts';
+import { DEFAULT_TOP_K } from '../../core/index.ts';
 import type { ServeContext } from '../context.ts';
 import { imageFailure } from '../http-error.ts';
 import { unsupportedType } from '../media.ts';

@@ -2,6 +2,7 @@ import { createReadStream } from 'node:fs';
 import { realpath, stat } from 'node:fs/promises';
 import path from 'node:path';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import { contentType } from '../../web/index.ts';
 import { HttpError } from '../http-error.ts';
 
 // Serves the web demo folder at /. The demo runs ONNX Runtime Web with wasm threads, which need
@@ -14,34 +15,6 @@ const ISOLATION_HEADERS = {
   'x-content-type-options': 'nosniff',
 };
 
-const CONTENT_TYPES: Record<string, string> = {
-  '.html': 'text/html; charset=utf-8',
-  '.htm': 'text/html; charset=utf-8',
-  '.js': 'text/javascript; charset=utf-8',
-  '.mjs': 'text/javascript; charset=utf-8',
-  '.css': 'text/css; charset=utf-8',
-  '.json': 'application/json; charset=utf-8',
-  '.map': 'application/json; charset=utf-8',
-  '.wasm': 'application/wasm',
-  '.onnx': 'application/octet-stream',
-  '.txt': 'text/plain; charset=utf-8',
-  '.md': 'text/markdown; charset=utf-8',
-  '.svg': 'image/svg+xml',
-  '.png': 'image/png',
-  '.jpg': 'image/jpeg',
-  '.jpeg': 'image/jpeg',
-  '.gif': 'image/gif',
-  '.webp': 'image/webp',
-  '.avif': 'image/avif',
-  '.ico': 'image/x-icon',
-  '.woff2': 'font/woff2',
-  '.woff': 'font/woff',
-  '.webmanifest': 'application/manifest+json',
-};
-
-export function contentTypeFor(file: string): string {
-  return CONTENT_TYPES[path.extname(file).toLowerCase()] ?? 'application/octet-stream';
-}
 
 const notFound = (what: string) => new HttpError(404, 'not-found', `no such file or route: ${what}`);
 
@@ -84,7 +57,7 @@ export async function webRoutes(app: FastifyInstance, folder: string): Promise<v
     const found = await resolveFile(root, urlPath);
     if (!found) throw notFound(urlPath);
     // Revalidate every time: the demo is rebuilt in place and a stale .wasm beside fresh JS breaks it.
-    reply.headers({ 'content-type': contentTypeFor(found.file), 'content-length': String(found.size), 'cache-control': 'no-cache' });
+    reply.headers({ 'content-type': contentType(found.file), 'content-length': String(found.size), 'cache-control': 'no-cache' });
     return reply.send(createReadStream(found.file));
   };
   // The raw URL, decoded once here: the router's already-decoded parameter would be decoded twice.

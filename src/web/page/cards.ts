@@ -1,5 +1,5 @@
 /// <reference lib="dom" />
-import type { WebPrediction } from '../classifier.ts';
+import type { WebPrediction } from 'footwear/web';
 
 // One card per photo. Built with the DOM API, never innerHTML: file names come from the user.
 // The data-testid and data-* attributes are the page's contract with tests and benchmarks.

@@ -1,5 +1,5 @@
 /// <reference lib="dom" />
-import { createClassifier, type ClassifierOptions, type WebClassifier } from '../classifier.ts';
+import { createClassifier, type ClassifierOptions, type WebClassifier } from 'footwear/web';
 import { createCard } from './cards.ts';
 
 // The demo page. Query parameters exist for benchmarks and for trying a backend by hand:

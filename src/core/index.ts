@@ -1,0 +1,47 @@
+// The platform-neutral core: what a footwear model is (its spec), how a photo becomes its input
+// (resize), how a model is read and opened (metadata, runtimes, providers, sessions) and what a
+// classifier does with it. No Node and no DOM APIs: src/node and src/browser stand on this.
+export { UserError, isUserError } from './errors.ts';
+export {
+  SPEC_FORMAT,
+  SPEC_METADATA_KEY,
+  DEFAULT_MAX_PIXELS,
+  MODEL_FILES,
+  SpecError,
+  defaultPreprocess,
+  parseSpec,
+  validateSpec,
+  type ModelSpec,
+  type PreprocessSpec,
+} from './spec.ts';
+export { resizeToInput } from './resize.ts';
+export { setWasmResampling, wasmResampleRuns } from './wasm/resample.ts';
+export { readOnnxMetadata, OnnxFormatError } from './onnx-metadata.ts';
+export {
+  registerRuntime,
+  registeredRuntimes,
+  resolveRuntime,
+  firstLine,
+  RuntimeError,
+  type InferenceRuntime,
+  type OnnxSession,
+  type OnnxOutput,
+  type RuntimeSessionOptions,
+} from './runtime.ts';
+export {
+  parseEp,
+  resolveProviders,
+  fallbackLine,
+  EP_CHOICES,
+  FALLBACKS,
+  CUDA_INSTALL_HINT,
+  ProviderError,
+  type EpChoice,
+  type ProviderPlan,
+  type ResolveProvidersOptions,
+  type Log,
+} from './providers.ts';
+export { openSession, type OpenSessionOptions } from './session.ts';
+export { openModel, specFromModel, checkModel, ModelError, type OpenedModel } from './model.ts';
+export { ClassifierCore, DEFAULT_TOP_K, positiveInteger } from './classifier.ts';
+export { topK, toPrediction, isFailure, type PredictionResult, type Prediction, type PredictionFailure, type LabelScore } from './prediction.ts';

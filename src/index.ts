@@ -1,0 +1,37 @@
+// The package entry ("footwear"): everything a Node program needs to train, export, evaluate,
+// run and serve a footwear classifier. Browsers import "footwear/web" (src/browser) instead.
+export {
+  UserError,
+  ModelError,
+  SpecError,
+  ProviderError,
+  RuntimeError,
+  OnnxFormatError,
+  DEFAULT_MAX_PIXELS,
+  MODEL_FILES,
+  defaultPreprocess,
+  readOnnxMetadata,
+  specFromModel,
+  registerRuntime,
+  resolveRuntime,
+  openSession,
+  topK,
+  isFailure,
+  type ModelSpec,
+  type PreprocessSpec,
+  type InferenceRuntime,
+  type OnnxSession,
+  type OnnxOutput,
+  type EpChoice,
+  type Prediction,
+  type PredictionFailure,
+  type PredictionResult,
+  type LabelScore,
+} from './core/index.ts';
+export { loadModel, Classifier, ImageError, DEFAULT_BATCH_SIZE, type LoadModelOptions, type ClassifyFilesOptions } from './node/index.ts';
+export { discoverDataset, DatasetError, type Dataset } from './data/index.ts';
+export { train, defaultTrainOptions, TrainError, type TrainOptions, type TrainResult, type TrainEvents, type EpochStats } from './train/index.ts';
+export { convertModelDir, exportLayersModel, VerificationError, type ConvertOptions, type ConvertResult } from './convert/index.ts';
+export { evaluate, EvalError, type EvalReport } from './eval/index.ts';
+export { startServer, type RunningServer, type ServeOptions } from './serve/index.ts';
+export { buildWebSite, type BuildWebSiteOptions, type BuiltSite } from './web/build.ts';

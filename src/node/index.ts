@@ -1,0 +1,12 @@
+// The Node shell on the core: onnxruntime-node, decoding with sharp, reading files, worker
+// threads, and atomic writes. Importing it registers onnxruntime-node as the preferred runtime.
+import './register.ts';
+
+export { loadModel, resolveModelFile, readModelFile, type LoadModelOptions } from './model.ts';
+export { Classifier, DEFAULT_BATCH_SIZE, type ClassifyFilesOptions } from './classifier.ts';
+export { decodeImage, maxFileBytes, ImageError, type DecodedImage, type DecodeOptions } from './decode.ts';
+export { prepareFile, prepareImage, imageToInput, decodeInput, writeInput, type Prepared, type DecodedInput, type InputSlot } from './prepare.ts';
+export { WorkerPool, WorkerStoppedError, type WorkerPoolOptions } from './worker-pool.ts';
+export { hostWorker, type WorkerHandlers } from './worker-host.ts';
+export { workerUrl } from './start-worker.ts';
+export { writeFileAtomic, writeJsonAtomic, OutputError } from './atomic.ts';

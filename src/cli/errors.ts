@@ -13,6 +13,7 @@ const USER_ERRORS = new Set([
   'UsageError',
   'VerificationError',
   'OutputError',
+  'ExportError',
 ]);
 
 export class UsageError extends Error {

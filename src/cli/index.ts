@@ -7,6 +7,7 @@ import { predictCommand, predictOptions, type PredictArgs } from './commands/pre
 import { trainCommand, trainOptions, type TrainArgs } from './commands/train.ts';
 import { serveCommand, serveOptions, type ServeArgs } from '../serve/command.ts';
 import { webCommand, webOptions, type WebArgs } from '../web/command.ts';
+import { exportCommand, exportOptions, type ExportArgs } from '../deploy/command.ts';
 import { isUserError } from './errors.ts';
 
 type Handler<A> = (args: A) => Promise<number>;
@@ -35,9 +36,10 @@ export async function main(argv: string[]): Promise<void> {
     .command('demo', 'train, export, evaluate and predict on Fashion-MNIST footwear (built in)', demoOptions, run(demoCommand))
     .command('serve', 'HTTP inference server with dynamic micro-batching', serveOptions, run<ServeArgs>(serveCommand))
     .command('web <action>', 'build a static site that classifies photos in the browser', webOptions, run<WebArgs>(webCommand))
+    .command('export <target>', 'write a model for another serving engine (triton: a Triton model repository)', exportOptions, run<ExportArgs>(exportCommand))
     .command('doctor', 'versions, backends and execution providers available here', doctorOptions, run(doctorCommand))
     .command('bench', 'inference speed: raw ONNX Runtime vs predict vs TF.js on the same photos', (await import('../bench/command.ts')).benchOptions, run((await import('../bench/command.ts')).benchCommand))
-    .demandCommand(1, 'name a command: train, convert, predict, eval, serve, web, demo or doctor')
+    .demandCommand(1, 'name a command: train, convert, predict, eval, serve, web, export, demo or doctor')
     .strict()
     .fail((message, error, y) => {
       if (error) throw error;

@@ -91,7 +91,11 @@ async function prepareRepository(out: string): Promise<string> {
   return repo;
 }
 
-/** Moves `staging` to `target`, replacing an earlier entry only once the new one is in place. */
+/**
+ * Moves `staging` to `target`, replacing an earlier entry only once the new one is complete. A
+ * folder cannot be renamed over a non-empty one, so an earlier entry is first moved aside: a
+ * Triton polling at that instant sees the model gone and unloads it until its next poll.
+ */
 async function swapIn(staging: string, target: string): Promise<void> {
   const existing = await statOrNull(target);
   if (existing && !existing.isDirectory()) throw new ExportError(`--out: ${target} exists and is not a folder`);

@@ -1,4 +1,3 @@
-import { readFileSync } from 'node:fs';
 import yargs from 'yargs';
 import { convertCommand, convertOptions, type ConvertArgs } from './commands/convert.ts';
 import { demoCommand, demoOptions } from './commands/demo.ts';
@@ -8,7 +7,9 @@ import { predictCommand, predictOptions, type PredictArgs } from './commands/pre
 import { trainCommand, trainOptions, type TrainArgs } from './commands/train.ts';
 import { serveCommand, serveOptions, type ServeArgs } from '../serve/command.ts';
 import { webCommand, webOptions, type WebArgs } from '../web/index.ts';
+import { exportCommand, exportOptions, type ExportArgs } from '../deploy/index.ts';
 import { isUserError } from '../core/index.ts';
+import { packageVersion } from '../node/index.ts';
 
 type Handler<A> = (args: A) => Promise<number>;
 
@@ -25,11 +26,6 @@ function run<A>(handler: Handler<A>) {
   };
 }
 
-/** This package's version; src/cli and dist/cli both sit two folders below package.json. */
-function packageVersion(): string {
-  return (JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string }).version;
-}
-
 export async function main(argv: string[]): Promise<void> {
   await yargs(argv)
     .scriptName('footwear')
@@ -41,8 +37,9 @@ export async function main(argv: string[]): Promise<void> {
     .command('demo', 'train, export, evaluate and predict on Fashion-MNIST footwear (built in)', demoOptions, run(demoCommand))
     .command('serve', 'HTTP inference server with dynamic micro-batching', serveOptions, run<ServeArgs>(serveCommand))
     .command('web <action>', 'build a static site that classifies photos in the browser', webOptions, run<WebArgs>(webCommand))
+    .command('export <target>', 'write a model for another serving engine (triton: a Triton model repository)', exportOptions, run<ExportArgs>(exportCommand))
     .command('doctor', 'versions, backends and execution providers available here', doctorOptions, run(doctorCommand))
-    .demandCommand(1, 'name a command: train, convert, predict, eval, serve, web, demo or doctor')
+    .demandCommand(1, 'name a command: train, convert, predict, eval, serve, web, export, demo or doctor')
     .strict()
     .fail((message, error, y) => {
       if (error) throw error;

@@ -36,6 +36,8 @@ export interface BatcherOptions {
   classes: number;
   /** Called with each batch's size as it is handed to a worker. */
   onBatch?: (size: number) => void;
+  /** Called per image as its batch is handed to a worker, with the ms it waited since submit. */
+  onWait?: (ms: number) => void;
 }
 
 interface Item {
@@ -142,7 +144,11 @@ export class Batcher {
     const { maxBatch, inputSize, classes } = this.options;
     // Only a full batch leaves while others wait behind it, so the first buffer holds exactly these.
     const inputs = this.filling.shift() as Float32Array;
-    for (const item of items) item.onDispatch?.();
+    const now = performance.now();
+    for (const item of items) {
+      item.onDispatch?.();
+      this.options.onWait?.(now - item.since);
+    }
     this.options.onBatch?.(items.length);
     this.running += items.length;
     this.runner

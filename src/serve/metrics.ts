@@ -10,6 +10,7 @@ export interface ServerMetrics {
   latency: Histogram<'route'>;
   batchSize: Histogram;
   inference: Histogram;
+  queueWait: Histogram;
 }
 
 export interface MetricSources {
@@ -72,6 +73,14 @@ export function createMetrics(sources: MetricSources, maxBatch: number): ServerM
       name: 'footwear_inference_duration_seconds',
       help: 'Time an inference worker took for one batch, including the transfer to and from it',
       buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5],
+      registers,
+    }),
+    // What an autoscaler scales on, like Triton's nv_inference_queue_duration_us: rate(_sum) /
+    // rate(_count) is the average wait, which grows once replicas fall behind (deploy/).
+    queueWait: new Histogram({
+      name: 'footwear_queue_wait_seconds',
+      help: 'Time each decoded image waited in the batcher, from taking its seat in a batch until that batch went to an inference worker',
+      buckets: [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5],
       registers,
     }),
   };

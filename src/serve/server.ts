@@ -100,6 +100,7 @@ export async function startServer(serveOptions: ServeOptions): Promise<RunningSe
     inputSize: height * width * 3,
     classes: spec.labels.length,
     onBatch: (size) => metrics.batchSize.observe(size),
+    onWait: (ms) => metrics.queueWait.observe(ms / 1000),
   });
   parts.batcher = images;
   workers.onIdle = () => images.pump();

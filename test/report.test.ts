@@ -15,6 +15,7 @@ import { computeCalibration, computeMetrics, evaluate, type EvalReport } from '.
 import { isFailure, loadModel } from '../src/infer/index.ts';
 import { mistakesGallery } from '../src/report/gallery.ts';
 import { REPORT_FILE, writeEvalReport } from '../src/report/index.ts';
+import { niceDomain, ticks } from '../src/report/svg.ts';
 import type { TrainingRecord } from '../src/train/index.ts';
 import { firstFiles, SHOES, subsetDataset } from './fixtures/shared-data.ts';
 
@@ -364,4 +365,14 @@ test('calibration: bins, the closed last bin and ECE against the independent for
   assert.equal(c.bins[9].accuracy, 3 / 4);
   assert.ok(Math.abs(c.ece - independentEce(scores, correct)) < 1e-12);
   assert.deepEqual(computeCalibration([], []).ece, 0);
+});
+
+test('chart axes: ticks without float residue, domains widened to whole steps within [0, 1]', () => {
+  assert.deepEqual(ticks(0, 1, 0.2), [0, 0.2, 0.4, 0.6, 0.8, 1]);
+  assert.deepEqual(ticks(0.8, 1, 0.05), [0.8, 0.85, 0.9, 0.95, 1]);
+  assert.deepEqual(niceDomain([0.836, 0.995], { floor: 0, ceiling: 1 }), { domain: [0.8, 1], step: 0.05 });
+  assert.deepEqual(niceDomain([0, 0.41, 0.03], { floor: 0 }).domain, [0, 0.5]);
+  // One value (a single epoch) still spans a visible range.
+  const single = niceDomain([0.5]).domain;
+  assert.ok(single[0] < 0.5 && single[1] > 0.5);
 });

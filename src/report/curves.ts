@@ -5,14 +5,21 @@ import { chartSvg, lineSeries, niceDomain, niceStep, round2, ticks, type Frame }
 const TRAIN_COLOR = '#2563eb';
 const VAL_COLOR = '#ea580c';
 
-/** The restored epoch as a dashed vertical line the reader (and the test) can find. */
-function bestMarker(frame: Frame, bestEpoch: number): string {
+/**
+ * The restored epoch as a dashed vertical line the reader (and the test) can find. Its label
+ * sits at the top or bottom end of the line, whichever is farther from the curves there, so it
+ * never covers them (accuracy curves hug the top, loss curves the bottom).
+ */
+function bestMarker(frame: Frame, bestEpoch: number, valuesAtBest: number[]): string {
   const x = round2(frame.x(bestEpoch));
   const anchor = x > (frame.left + frame.right) / 2 ? 'end' : 'start';
   const dx = anchor === 'end' ? -5 : 5;
+  const ys = valuesAtBest.map(frame.y);
+  const curvesHigh = ys.length > 0 && ys.reduce((a, b) => a + b, 0) / ys.length < (frame.top + frame.bottom) / 2;
+  const labelY = curvesHigh ? frame.bottom - 8 : frame.top + 12;
   return (
     `<g class="best-epoch" data-best-epoch="${bestEpoch}"><line x1="${x}" x2="${x}" y1="${frame.top}" y2="${frame.bottom}" stroke="#16a34a" stroke-width="1.5" stroke-dasharray="4 3"/>` +
-    `<text x="${x + dx}" y="${frame.top + 12}" text-anchor="${anchor}" style="fill:#15803d">best epoch ${bestEpoch} (restored)</text></g>`
+    `<text x="${x + dx}" y="${labelY}" text-anchor="${anchor}" style="fill:#15803d">best epoch ${bestEpoch} (restored)</text></g>`
   );
 }
 
@@ -31,6 +38,8 @@ function curveChart(history: readonly EpochStats[], bestEpoch: number, what: 'lo
   const point = (s: EpochStats, v: number, split: string) => ({ x: s.epoch, y: v, title: `epoch ${s.epoch}, ${split} ${what} ${show(v)}` });
   const trainPoints = history.map((s) => point(s, trainOf(s), 'train'));
   const valPoints = history.flatMap((s) => (valOf(s) === undefined ? [] : [point(s, valOf(s) as number, 'validation')]));
+  const best = history.find((s) => s.epoch === bestEpoch);
+  const atBest = best ? [trainOf(best), valOf(best)].filter((v): v is number => v !== undefined) : [];
   const svg = chartSvg(
     {
       x: { domain: xDomain, ticks: ticks(Math.ceil(xDomain[0]), xDomain[1], xStep).filter((t) => t >= 1), format: String, label: 'epoch' },
@@ -38,7 +47,7 @@ function curveChart(history: readonly EpochStats[], bestEpoch: number, what: 'lo
       description: `${what} per epoch, train${valPoints.length ? ' and validation' : ''}; best epoch ${bestEpoch}`,
       attributes: `data-chart="${what}"`,
     },
-    (frame) => lineSeries(frame, trainPoints, { color: TRAIN_COLOR, name: 'train' }) + lineSeries(frame, valPoints, { color: VAL_COLOR, name: 'validation' }) + (bestEpoch > 0 ? bestMarker(frame, bestEpoch) : ''),
+    (frame) => lineSeries(frame, trainPoints, { color: TRAIN_COLOR, name: 'train' }) + lineSeries(frame, valPoints, { color: VAL_COLOR, name: 'validation' }) + (bestEpoch > 0 ? bestMarker(frame, bestEpoch, atBest) : ''),
   );
   const legend = `<div class="legend"><span><i style="background:${TRAIN_COLOR}"></i>train</span>${valPoints.length ? `<span><i style="background:${VAL_COLOR}"></i>validation</span>` : ''}<span><i style="background:#16a34a"></i>restored epoch</span></div>`;
   return `<figure class="chart"><figcaption>${what === 'loss' ? 'Loss' : 'Accuracy'}</figcaption>${svg}${legend}</figure>`;

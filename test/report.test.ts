@@ -16,7 +16,7 @@ import { isFailure, loadModel } from '../src/infer/index.ts';
 import { mistakesGallery } from '../src/report/gallery.ts';
 import { REPORT_FILE, writeEvalReport } from '../src/report/index.ts';
 import { niceDomain, ticks } from '../src/report/svg.ts';
-import type { TrainingRecord } from '../src/train/index.ts';
+import { defaultTrainOptions, train, type TrainingRecord } from '../src/train/index.ts';
 import { firstFiles, SHOES, subsetDataset } from './fixtures/shared-data.ts';
 
 const BIN = path.resolve(fileURLToPath(import.meta.url), '../../bin/footwear.js');
@@ -191,6 +191,7 @@ describe('reports', () => {
   let evalJson: EvalReport;
   let evalText: string;
   let evalStderr: string;
+  let twoClassReport: EvalReport;
   let browser: Browser | undefined;
 
   before(async () => {
@@ -208,6 +209,20 @@ describe('reports', () => {
     evalJson = JSON.parse(evaluated.stdout) as EvalReport;
     evalStderr = evaluated.stderr;
     evalText = (await footwear('eval', '--model', model, '--data', testData)).stdout;
+    // Boots and shoes only: the model's Sandal class has no photos here.
+    const twoClasses = path.join(work, 'boots-and-shoes');
+    for (const { label, file } of await firstFiles(path.join(SHOES, 'test'), 5)) {
+      if (label === 'Sandal') continue;
+      await mkdir(path.join(twoClasses, label), { recursive: true });
+      await symlink(file, path.join(twoClasses, label, path.basename(file)));
+    }
+    const classifier = await loadModel(model, { ep: 'cpu' });
+    try {
+      twoClassReport = await evaluate(classifier, twoClasses);
+      await writeEvalReport(path.join(work, 'two.html'), twoClassReport, classifier.spec);
+    } finally {
+      await classifier.release();
+    }
     if (!noBrowser) browser = await launchChromium();
   });
 
@@ -305,38 +320,48 @@ describe('reports', () => {
     await opened.page.close();
   });
 
-  test('a class with no test photos reads n/a, not 0.00%, in the text output and the report', { skip: noBrowser }, async () => {
-    const twoClasses = path.join(work, 'boots-and-shoes');
-    for (const { label, file } of await firstFiles(path.join(SHOES, 'test'), 5)) {
-      if (label === 'Sandal') continue;
-      await mkdir(path.join(twoClasses, label), { recursive: true });
-      await symlink(file, path.join(twoClasses, label, path.basename(file)));
-    }
-    const classifier = await loadModel(model, { ep: 'cpu' });
-    let report: EvalReport;
-    try {
-      report = await evaluate(classifier, twoClasses);
-      await writeEvalReport(path.join(work, 'two.html'), report, classifier.spec);
-    } finally {
-      await classifier.release();
-    }
-    const sandal = report.perClass.find((c) => c.label === 'Sandal')!;
+  test('a class with no test photos reads n/a, not 0.00%, in the text output', () => {
+    const sandal = twoClassReport.perClass.find((c) => c.label === 'Sandal')!;
     assert.equal(sandal.support, 0);
     assert.equal(sandal.recall, null);
     assert.equal(sandal.f1, null);
-    assert.match(formatReport(report), /^Sandal\s+\S+\s+n\/a\s+n\/a\s+0$/m);
+    assert.match(formatReport(twoClassReport), /^Sandal\s+\S+\s+n\/a\s+n\/a\s+0$/m);
+    const present = twoClassReport.perClass.filter((c) => c.support > 0).map((c) => c.f1!);
+    assert.equal(twoClassReport.macroF1, present.reduce((a, b) => a + b, 0) / present.length, 'macro-F1 over Boot and Shoe only');
+  });
+
+  test('... and in the report', { skip: noBrowser }, async () => {
+    const sandal = twoClassReport.perClass.find((c) => c.label === 'Sandal')!;
     const { shown, page } = await openReport(browser!, path.join(work, 'two.html'));
     assert.equal(shown.classMetrics['Sandal:recall'], 'n/a');
     assert.equal(shown.classMetrics['Sandal:f1'], 'n/a');
     assert.equal(shown.classMetrics['Sandal:precision'], pct(sandal.precision));
-    assert.equal(shown.metrics['macro-f1']?.text, pct(report.macroF1));
+    assert.equal(shown.metrics['macro-f1']?.text, pct(twoClassReport.macroF1));
     await page.close();
   });
 
-  test('the gallery stops at its cap and counts the rest', async () => {
+  test('the gallery stops at its cap and counts the rest; a photo gone since keeps its card', async () => {
     const html = await mistakesGallery(evalJson.misclassified, { root: testData, background: [255, 255, 255], split: 'test', listedIn: 'eval --json', max: 2 });
     assert.equal(html.match(/<figure class="mistake"/g)?.length, 2);
+    assert.equal(html.match(/<img src="data:image\/jpeg;base64,/g)?.length, 2);
     assert.match(html, new RegExp(`data-metric="mistakes-hidden">${evalJson.misclassified.length - 2}<`));
+    const gone = { file: path.join(work, 'moved away.jpg'), truth: 'Boot', predicted: 'Shoe', score: 0.9 };
+    const withGone = await mistakesGallery([gone], { root: work, background: [255, 255, 255], split: 'test', listedIn: 'eval --json' });
+    assert.match(withGone, /<figure class="mistake" data-file="[^"]*moved away\.jpg"[^>]*><div class="noimg" title="[^"]*ENOENT[^"]*">no preview<\/div>/);
+    assert.doesNotMatch(withGone, /mistakes-hidden/);
+  });
+
+  test('--val-split 0: the report says there is no held-out set and still shows the curves', async () => {
+    const small = await subsetDataset(path.join(SHOES, 'train'), 8, 'shoes-train');
+    const out = path.join(work, 'no-val');
+    const result = await train({ ...defaultTrainOptions(small, out), epochs: 3, valSplit: 0, export: false });
+    assert.equal(result.validation, undefined);
+    const html = await readFile(result.report, 'utf8');
+    assert.match(html, /No validation photos, so there is no confusion matrix/);
+    assert.equal(html.match(/data-best-epoch="(\d+)"/g)?.length, 2);
+    assert.ok(html.includes(`data-best-epoch="${result.bestEpoch}"`));
+    assert.doesNotMatch(html, /data-cell=|data-metric="accuracy"|figure class="mistake"/);
+    assert.match(html, /data-card="export-check">not exported/);
   });
 });
 

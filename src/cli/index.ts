@@ -9,7 +9,7 @@ import { serveCommand, serveOptions, type ServeArgs } from '../serve/command.ts'
 import { webCommand, webOptions, type WebArgs } from '../web/index.ts';
 import { exportCommand, exportOptions, type ExportArgs } from '../deploy/index.ts';
 import { isUserError } from '../core/index.ts';
-import { packageVersion } from '../node/index.ts';
+import { footwearVersion } from '../node/index.ts';
 
 type Handler<A> = (args: A) => Promise<number>;
 
@@ -46,7 +46,7 @@ export async function main(argv: string[]): Promise<void> {
       process.stderr.write(`${y.help()}\n\nfootwear: ${message}\n`);
       process.exit(2);
     })
-    .version(packageVersion())
+    .version(footwearVersion())
     .help()
     .parseAsync();
 }

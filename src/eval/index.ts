@@ -1,17 +1,18 @@
 import { discoverDataset } from '../data/index.ts';
 import type { Classifier } from '../node/index.ts';
 import type { PredictionResult } from '../core/index.ts';
-import { computeMetrics, type EvalMetrics } from './metrics.ts';
 import { UserError } from '../core/index.ts';
+import { summarizePredictions, type ScoredPhoto, type ScoredSummary } from './summary.ts';
 
 export { computeMetrics, type EvalMetrics, type ClassMetrics } from './metrics.ts';
+export { computeCalibration, CALIBRATION_BINS, type Calibration, type CalibrationBin } from './calibration.ts';
+export { summarizePredictions, type ScoredPhoto, type ScoredSummary, type Mistake } from './summary.ts';
 
-export interface EvalReport extends EvalMetrics {
+export interface EvalReport extends ScoredSummary {
   model: string;
   data: string;
   executionProvider: string;
   errors: { file: string; message: string }[];
-  misclassified: { file: string; truth: string; predicted: string; score: number }[];
   seconds: number;
 }
 
@@ -31,10 +32,8 @@ export async function evaluate(classifier: Classifier, data: string, options: { 
     throw new EvalError(`${data}: class folder(s) ${unknown.join(', ')} are not among the model's labels (${classifier.labels.join(', ')})`);
   }
   const truthOf = new Map(dataset.samples.map((s) => [s.file, classifier.labels.indexOf(dataset.labels[s.label])]));
-  const truth: number[] = [];
-  const predicted: number[] = [];
+  const photos: ScoredPhoto[] = [];
   const errors: EvalReport['errors'] = [];
-  const misclassified: EvalReport['misclassified'] = [];
   const files = dataset.samples.map((s) => s.file);
   let done = 0;
   for await (const result of classifier.classifyFiles(files, { batchSize: options.batchSize })) {
@@ -46,19 +45,14 @@ export async function evaluate(classifier: Classifier, data: string, options: { 
       errors.push({ file: result.file, message: result.error.message });
       return;
     }
-    const t = truthOf.get(result.file) as number;
-    const p = classifier.labels.indexOf(result.label);
-    truth.push(t);
-    predicted.push(p);
-    if (t !== p) misclassified.push({ file: result.file, truth: classifier.labels[t], predicted: result.label, score: result.score });
+    photos.push({ file: result.file, truth: truthOf.get(result.file) as number, predicted: classifier.labels.indexOf(result.label), score: result.score });
   }
   return {
-    ...computeMetrics(classifier.labels, truth, predicted),
+    ...summarizePredictions(classifier.labels, photos),
     model: classifier.modelPath,
     data,
     executionProvider: classifier.executionProvider,
     errors,
-    misclassified,
     seconds: (Date.now() - started) / 1000,
   };
 }

@@ -10,4 +10,4 @@ export { WorkerPool, WorkerStoppedError, type WorkerPoolOptions } from './worker
 export { hostWorker, type WorkerHandlers } from './worker-host.ts';
 export { workerUrl } from './start-worker.ts';
 export { writeFileAtomic, writeJsonAtomic, OutputError } from './atomic.ts';
-export { packageVersion } from './package-version.ts';
+export { packageVersion, footwearVersion, runtimeVersions } from './versions.ts';

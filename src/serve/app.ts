@@ -7,7 +7,7 @@ import { batchRoute } from './routes/batch.ts';
 import { classifyRoute } from './routes/classify.ts';
 import { probeRoutes } from './routes/probes.ts';
 import { v2Routes } from './routes/v2.ts';
-import { packageVersion } from '../node/index.ts';
+import { footwearVersion } from '../node/index.ts';
 import { webRoutes } from './routes/web.ts';
 
 // The HTTP surface: Fastify with only the body parsers this API takes, one JSON error shape,
@@ -65,7 +65,7 @@ export async function buildApp(context: ServeContext): Promise<FastifyInstance> 
   classifyRoute(app, context);
   batchRoute(app, context);
   probeRoutes(app, context);
-  v2Routes(app, context, packageVersion());
+  v2Routes(app, context, footwearVersion());
   if (options.web) await webRoutes(app, options.web);
   return app;
 }

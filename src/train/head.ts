@@ -93,7 +93,7 @@ export function featureNorm(x: Float32Array, dim: number): FeatureNorm {
   return { mean, std };
 }
 
-function standardize(x: Float32Array, norm: FeatureNorm): Float32Array {
+export function standardize(x: Float32Array, norm: FeatureNorm): Float32Array {
   const dim = norm.mean.length;
   const out = new Float32Array(x.length);
   for (let i = 0; i < x.length; i++) out[i] = (x[i] - norm.mean[i % dim]) / norm.std[i % dim];

@@ -5,13 +5,16 @@ import { exportLayersModel, convertModelDir } from '../convert/index.ts';
 import { discoverDataset, findCrossClassDuplicates, stratifiedSplit } from '../data/index.ts';
 import { openSession } from '../core/index.ts';
 import { defaultPreprocess, MODEL_FILES, SPEC_FORMAT, type ModelSpec } from '../core/index.ts';
-import { writeJsonAtomic } from '../node/index.ts';
+import type { ScoredSummary } from '../eval/index.ts';
+import { REPORT_FILE, writeTrainReport } from '../report/index.ts';
+import { writeJsonAtomic, runtimeVersions } from '../node/index.ts';
 import { assembleClassifier } from './assemble.ts';
 import { cacheKey, readFeatureCache, writeFeatureCache } from './cache.ts';
 import type { EpochStats, TrainEvents } from './events.ts';
 import { extractFeatures, type FeatureSet } from './extract.ts';
 import { trainHead, type HeadState } from './head.ts';
 import { checkTrainOptions, TrainError, type TrainOptions } from './options.ts';
+import { validatePhotos } from './validation.ts';
 
 export { defaultTrainOptions, TrainError, type TrainOptions } from './options.ts';
 export type { TrainEvents, EpochStats } from './events.ts';
@@ -28,7 +31,24 @@ export interface TrainResult {
   /** Byte-identical images filed under different classes (a warning, not an error). */
   duplicates: { file: string; label: string }[][];
   onnx?: { path: string; maxAbsDiff: number };
+  /** Photos per class that were used (readable), in label order. */
+  classCounts: { label: string; train: number; validation: number }[];
+  /**
+   * The restored model on the validation split, photo by photo: confusion matrix, per-class
+   * metrics, calibration and every mistake. Its accuracy is the best epoch's valAccuracy.
+   */
+  validation?: ScoredSummary;
+  versions: Record<string, string>;
+  /** The HTML report written beside the model. */
+  report: string;
   seconds: { features: number; head: number; export: number; total: number };
+}
+
+/** What training.json holds: the options, the model spec and the result. */
+export interface TrainingRecord {
+  config: TrainOptions;
+  spec: ModelSpec;
+  result: TrainResult;
 }
 
 async function readCheckpoint(dir: string): Promise<{ key: string; state: HeadState } | undefined> {
@@ -124,6 +144,10 @@ export async function train(options: TrainOptions, events: TrainEvents = {}): Pr
   };
   await saveTfjsModel(classifier, path.join(options.out, MODEL_FILES.tfjs), { spec });
   const best = state.history.find((h) => h.epoch === state.bestEpoch);
+  const validation = val ? validatePhotos(tf, head, val, norm, dataset.labels) : undefined;
+  const perClass = (labels: Int32Array) => dataset.labels.map((_, c) => labels.reduce((n, l) => n + (l === c ? 1 : 0), 0));
+  const trainCounts = perClass(trainViews[0].labels);
+  const valCounts = perClass(sets.val.labels);
 
   const exportStarted = Date.now();
   let onnx: TrainResult['onnx'];
@@ -142,9 +166,16 @@ export async function train(options: TrainOptions, events: TrainEvents = {}): Pr
     skipped,
     duplicates: duplicates.map((d) => d.files.map((f) => ({ file: f.file, label: dataset.labels[f.label] }))),
     onnx,
+    classCounts: dataset.labels.map((label, c) => ({ label, train: trainCounts[c], validation: valCounts[c] })),
+    validation,
+    versions: runtimeVersions(),
+    report: path.join(options.out, REPORT_FILE),
     seconds: { features: featureSeconds, head: headSeconds, export: (Date.now() - exportStarted) / 1000, total: (Date.now() - started) / 1000 },
   };
-  await writeJsonAtomic(path.join(options.out, MODEL_FILES.record), { config: options, spec, result });
+  const record: TrainingRecord = { config: options, spec, result };
+  await writeJsonAtomic(path.join(options.out, MODEL_FILES.record), record);
   await rm(checkpointFile, { force: true });
+  // After the record: the report only presents what training.json holds, plus thumbnails.
+  await writeTrainReport(result.report, record);
   return result;
 }

@@ -1,33 +1,11 @@
-import { readFileSync } from 'node:fs';
-import { createRequire } from 'node:module';
-import path from 'node:path';
 import os from 'node:os';
 import type { Argv } from 'yargs';
 import { loadTf } from '../../backbone/index.ts';
 import { CUDA_INSTALL_HINT, resolveRuntime } from '../../core/index.ts';
+import { packageVersion as version } from '../../node/index.ts';
 
 export function doctorOptions(yargs: Argv) {
   return yargs.option('json', { type: 'boolean', default: false });
-}
-
-/** A package's version, found from its entry point: some packages' `exports` hide package.json. */
-function version(pkg: string): string | undefined {
-  const require = createRequire(import.meta.url);
-  let dir: string;
-  try {
-    dir = path.dirname(require.resolve(pkg));
-  } catch {
-    return undefined;
-  }
-  for (; dir !== path.dirname(dir); dir = path.dirname(dir)) {
-    try {
-      const json = JSON.parse(readFileSync(path.join(dir, 'package.json'), 'utf8')) as { name?: string; version?: string };
-      if (json.name === pkg) return json.version;
-    } catch {
-      // not this folder: keep walking up
-    }
-  }
-  return undefined;
 }
 
 export interface DoctorReport {

@@ -1,7 +1,9 @@
+import path from 'node:path';
 import type { Argv } from 'yargs';
 import { evaluate, type EvalReport } from '../../eval/index.ts';
 import { loadModel } from '../../node/index.ts';
 import { parseEp } from '../../core/index.ts';
+import { orderMistakes, percent, writeEvalReport } from '../../report/index.ts';
 import { createProgress } from '../progress.ts';
 
 export interface EvalArgs {
@@ -10,25 +12,43 @@ export interface EvalArgs {
   json: boolean;
   ep: string;
   'batch-size'?: number;
+  report?: string;
 }
+
+/** Misclassified files listed in the text output; --json has them all. */
+const LISTED_MISTAKES = 20;
 
 export function evalOptions(yargs: Argv) {
   return yargs
     .option('model', { type: 'string', demandOption: true, describe: 'model directory or .onnx file' })
     .option('data', { type: 'string', demandOption: true, describe: 'folder-per-class test set' })
     .option('json', { type: 'boolean', default: false, describe: 'print the report as one JSON object' })
+    .option('report', {
+      type: 'string',
+      describe: 'also write a self-contained HTML report to this file: confusion matrix, calibration, misclassified photos, model card',
+      defaultDescription: 'none (no HTML report)',
+    })
     .option('ep', { type: 'string', default: 'auto', describe: 'execution provider: auto|cpu|cuda' })
     .option('batch-size', { type: 'number' });
 }
 
 export function formatReport(r: EvalReport): string {
-  const pct = (x: number) => `${(x * 100).toFixed(2)}%`;
-  const width = Math.max(...r.labels.map((l) => l.length), 6);
-  const lines = [`accuracy ${pct(r.accuracy)} on ${r.n} images (${r.errors.length} unreadable), ${r.seconds.toFixed(1)}s, ${r.executionProvider}`, ''];
-  lines.push(`${'class'.padEnd(width)}  precision  recall     f1  support`);
-  for (const c of r.perClass) lines.push(`${c.label.padEnd(width)}  ${pct(c.precision).padStart(9)}  ${pct(c.recall).padStart(6)}  ${pct(c.f1).padStart(6)}  ${String(c.support).padStart(7)}`);
+  const width = Math.max(...r.labels.map((l) => l.length), 13);
+  const lines = [`accuracy ${percent(r.accuracy)}, macro-F1 ${percent(r.macroF1)} on ${r.n} images (${r.errors.length} unreadable), ${r.seconds.toFixed(1)}s, ${r.executionProvider}`, ''];
+  // n/a where a ratio has nothing to divide by: a class with no photos has no recall.
+  lines.push(`${'class'.padEnd(width)}  precision  recall      f1  support`);
+  for (const c of r.perClass) lines.push(`${c.label.padEnd(width)}  ${percent(c.precision).padStart(9)}  ${percent(c.recall).padStart(7)}  ${percent(c.f1).padStart(7)}  ${String(c.support).padStart(7)}`);
+  lines.push(`${'macro average'.padEnd(width)}  ${''.padStart(9)}  ${''.padStart(7)}  ${percent(r.macroF1).padStart(7)}  ${String(r.n).padStart(7)}`);
   lines.push('', `confusion (rows = truth): ${r.labels.join(' | ')}`);
   r.confusion.forEach((row, i) => lines.push(`${r.labels[i].padEnd(width)}  ${row.map((v) => String(v).padStart(6)).join(' ')}`));
+  if (r.misclassified.length > 0) {
+    lines.push('', `misclassified (${r.misclassified.length}, most confident first):`);
+    for (const m of orderMistakes(r.misclassified).slice(0, LISTED_MISTAKES)) {
+      lines.push(`  ${path.relative(r.data, m.file) || m.file}: ${m.truth} predicted as ${m.predicted} (${percent(m.score)})`);
+    }
+    const more = r.misclassified.length - LISTED_MISTAKES;
+    if (more > 0) lines.push(`  ... and ${more} more (--json lists all)`);
+  }
   return lines.join('\n');
 }
 
@@ -38,5 +58,9 @@ export async function evalCommand(args: EvalArgs): Promise<number> {
   const report = await evaluate(classifier, args.data, { batchSize: args['batch-size'], progress: progress?.update });
   progress?.stop();
   process.stdout.write(args.json ? `${JSON.stringify(report, null, 2)}\n` : `${formatReport(report)}\n`);
+  if (args.report !== undefined) {
+    await writeEvalReport(args.report, report, classifier.spec);
+    process.stderr.write(`report: ${args.report}\n`);
+  }
   return 0;
 }

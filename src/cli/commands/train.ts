@@ -88,7 +88,7 @@ export async function trainCommand(args: TrainArgs): Promise<number> {
     process.stderr.write(
       `trained ${result.labels.length} classes in ${result.seconds.total.toFixed(0)}s; best epoch ${result.bestEpoch}` +
         (result.valAccuracy !== undefined ? `, validation accuracy ${(result.valAccuracy * 100).toFixed(2)}%` : '') +
-        `\nmodel: ${result.modelDir}${result.onnx ? ` (ONNX ${result.onnx.path}, max |ONNX - TF.js| ${result.onnx.maxAbsDiff.toExponential(2)})` : ''}\n`,
+        `\nmodel: ${result.modelDir}${result.onnx ? ` (ONNX ${result.onnx.path}, max |ONNX - TF.js| ${result.onnx.maxAbsDiff.toExponential(2)})` : ''}\nreport: ${result.report} (curves, confusion matrix, mistakes, model card)\n`,
     );
   }
   return 0;

@@ -1,6 +1,6 @@
 /// <reference lib="dom" />
 import type * as Ort from 'onnxruntime-web';
-import type { InferenceRuntime, OnnxOutput, OnnxSession, RuntimeSessionOptions } from '../core/index.ts';
+import { OrtSession, type InferenceRuntime, type RuntimeSessionOptions } from '../core/index.ts';
 
 // onnxruntime-web behind the same runtime interface as onnxruntime-node. Each flavour is its own
 // dynamic import so a page downloads only the build it runs: WebGPU needs ORT's asyncify wasm
@@ -41,47 +41,20 @@ export function backendName(provider: string, threads: number): WebBackend {
   return threads > 1 ? 'wasm threads' : 'wasm SIMD';
 }
 
-export class WebSession implements OnnxSession {
-  readonly inputNames: readonly string[];
-  readonly outputNames: readonly string[];
-
+export class WebSession extends OrtSession {
   constructor(
-    private readonly ort: OrtModule,
-    private readonly session: Ort.InferenceSession,
-    readonly executionProvider: WebProvider,
+    ort: OrtModule,
+    session: Ort.InferenceSession,
+    override readonly executionProvider: WebProvider,
     /** wasm threads ORT actually started with (it drops to 1 without cross-origin isolation). */
     readonly threads: number,
   ) {
-    this.inputNames = session.inputNames;
-    this.outputNames = session.outputNames;
+    // The tensor must come from the same ORT module as the session: each flavour is a separate copy.
+    super(session, (data, dims) => new ort.Tensor('float32', data, dims), executionProvider);
   }
 
   get backend(): WebBackend {
     return backendName(this.executionProvider, this.threads);
-  }
-
-  async run(input: Float32Array, dims: readonly number[]): Promise<OnnxOutput> {
-    const outputName = this.outputNames[0];
-    return (await this.runOutputs(input, dims, [outputName]))[outputName];
-  }
-
-  async runOutputs(input: Float32Array, dims: readonly number[], names: readonly string[]): Promise<Record<string, OnnxOutput>> {
-    const expected = dims.reduce((a, b) => a * b, 1);
-    if (input.length !== expected) throw new Error(`input holds ${input.length} values but dims [${dims.join(', ')}] need ${expected}`);
-    // The tensor must come from the same ORT module as the session: each flavour is a separate copy.
-    const results = await this.session.run({ [this.inputNames[0]]: new this.ort.Tensor('float32', input, [...dims]) }, [...names]);
-    const outputs: Record<string, OnnxOutput> = {};
-    for (const name of names) {
-      const output = results[name];
-      if (output.type !== 'float32') throw new Error(`output "${name}" is ${output.type}, expected float32`);
-      // WebGPU outputs live on the GPU unless asked otherwise; `data` is on the CPU for wasm and by default.
-      outputs[name] = { data: output.data as Float32Array, dims: [...output.dims] };
-    }
-    return outputs;
-  }
-
-  release(): Promise<void> {
-    return this.session.release();
   }
 }
 

@@ -42,6 +42,7 @@ export {
   type Log,
 } from './providers.ts';
 export { openSession, type OpenSessionOptions } from './session.ts';
+export { OrtSession, type OrtInferenceSessionLike, type OrtTensorLike, type Float32TensorFactory } from './ort-session.ts';
 export { openModel, specFromModel, checkModel, ModelError, type OpenedModel } from './model.ts';
 export { ClassifierCore, DEFAULT_TOP_K, positiveInteger } from './classifier.ts';
 export { topK, toPrediction, isFailure, type PredictionResult, type Prediction, type PredictionFailure, type LabelScore } from './prediction.ts';

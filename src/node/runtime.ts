@@ -2,45 +2,9 @@ import { existsSync, readdirSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import path from 'node:path';
 import * as ort from 'onnxruntime-node';
-import type { InferenceRuntime, OnnxOutput, OnnxSession, RuntimeSessionOptions } from '../core/index.ts';
+import { OrtSession, type InferenceRuntime, type OnnxSession, type RuntimeSessionOptions } from '../core/index.ts';
 
 // onnxruntime-node behind the runtime interface (src/core/runtime.ts).
-
-class NodeSession implements OnnxSession {
-  readonly inputNames: readonly string[];
-  readonly outputNames: readonly string[];
-
-  constructor(
-    private readonly session: ort.InferenceSession,
-    readonly executionProvider: string,
-  ) {
-    this.inputNames = session.inputNames;
-    this.outputNames = session.outputNames;
-  }
-
-  async run(input: Float32Array, dims: readonly number[]): Promise<OnnxOutput> {
-    // Fetching only the first output keeps ONNX Runtime from computing or copying the others.
-    const outputName = this.outputNames[0];
-    return (await this.runOutputs(input, dims, [outputName]))[outputName];
-  }
-
-  async runOutputs(input: Float32Array, dims: readonly number[], names: readonly string[]): Promise<Record<string, OnnxOutput>> {
-    const expected = dims.reduce((a, b) => a * b, 1);
-    if (input.length !== expected) throw new Error(`input holds ${input.length} values but dims [${dims.join(', ')}] need ${expected}`);
-    const results = await this.session.run({ [this.inputNames[0]]: new ort.Tensor('float32', input, [...dims]) }, [...names]);
-    const outputs: Record<string, OnnxOutput> = {};
-    for (const name of names) {
-      const output = results[name];
-      if (output.type !== 'float32') throw new Error(`output "${name}" is ${output.type}, expected float32`);
-      outputs[name] = { data: output.data as Float32Array, dims: [...output.dims] };
-    }
-    return outputs;
-  }
-
-  release(): Promise<void> {
-    return this.session.release();
-  }
-}
 
 /** Where the native binding lives; optional providers' libraries must sit next to it. */
 function bindingFolder(): string {
@@ -78,7 +42,7 @@ export const nodeRuntime: InferenceRuntime = {
       ...(options.intraOpNumThreads !== undefined && { intraOpNumThreads: options.intraOpNumThreads }),
       ...(options.spinWait === false && { extra: { session: { intra_op: { allow_spinning: '0' }, inter_op: { allow_spinning: '0' } } } }),
     });
-    return new NodeSession(session, options.executionProviders[0]);
+    return new OrtSession(session, (data, dims) => new ort.Tensor('float32', data, dims), options.executionProviders[0]);
   },
 };
 

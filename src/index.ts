@@ -34,4 +34,5 @@ export { train, defaultTrainOptions, TrainError, type TrainOptions, type TrainRe
 export { convertModelDir, exportLayersModel, VerificationError, type ConvertOptions, type ConvertResult } from './convert/index.ts';
 export { evaluate, EvalError, type EvalReport } from './eval/index.ts';
 export { startServer, type RunningServer, type ServeOptions } from './serve/index.ts';
-export { buildWebSite, type BuildWebSiteOptions, type BuiltSite } from './web/build.ts';
+export { buildWebSite, type BuildWebSiteOptions, type BuiltSite } from './web/index.ts';
+export { writeTrainReport, writeEvalReport } from './report/index.ts';

@@ -15,7 +15,7 @@ import { computeCalibration, computeMetrics, evaluate, type EvalReport } from '.
 import { isFailure } from '../src/core/index.ts';
 import { loadModel } from '../src/node/index.ts';
 import { mistakesGallery } from '../src/report/gallery.ts';
-import { REPORT_FILE, writeEvalReport } from '../src/report/index.ts';
+import { REPORT_FILE, writeEvalReport, writeTrainReport } from '../src/report/index.ts';
 import { niceDomain, ticks } from '../src/report/svg.ts';
 import { defaultTrainOptions, train, type TrainingRecord } from '../src/train/index.ts';
 import { firstFiles, SHOES, subsetDataset } from '../fixtures/shared-data.ts';
@@ -357,6 +357,7 @@ describe('reports', () => {
     const out = path.join(work, 'no-val');
     const result = await train({ ...defaultTrainOptions(small, out), epochs: 3, valSplit: 0, export: false });
     assert.equal(result.validation, undefined);
+    assert.equal(await writeTrainReport(out), result.report);
     const html = await readFile(result.report, 'utf8');
     assert.match(html, /No validation photos, so there is no confusion matrix/);
     assert.equal(html.match(/data-best-epoch="(\d+)"/g)?.length, 2);

@@ -94,4 +94,5 @@ export const MODEL_FILES = {
   record: 'training.json',
   checkpoint: 'checkpoint.json',
   featureCache: 'cache',
+  report: 'report.html',
 } as const;

@@ -16,14 +16,19 @@ export { MAX_GALLERY, orderMistakes } from './gallery.ts';
 export { percent, lossText } from './format.ts';
 
 /** The report's file name inside a model directory. */
-export const REPORT_FILE = 'report.html';
+export const REPORT_FILE = MODEL_FILES.report;
 
 function footer(versions: Record<string, string>): string {
   return `Written by footwear ${escapeHtml(versions.footwear)} on ${escapeHtml(new Date().toISOString())}. One self-contained file: no script, nothing fetched.`;
 }
 
-/** The training report, made from the training record alone (plus the photos for thumbnails). */
-export async function writeTrainReport(file: string, record: TrainingRecord): Promise<void> {
+/**
+ * Writes DIR/report.html for a trained model directory, from its training.json alone (plus the
+ * photos for thumbnails); returns the report's path.
+ */
+export async function writeTrainReport(modelDir: string): Promise<string> {
+  const record = JSON.parse(await readFile(path.join(modelDir, MODEL_FILES.record), 'utf8')) as TrainingRecord;
+  const file = record.result.report;
   const { config, spec, result } = record;
   const html = await renderReport({
     title: `Training report: ${path.basename(path.resolve(result.modelDir))}`,
@@ -38,6 +43,7 @@ export async function writeTrainReport(file: string, record: TrainingRecord): Pr
     footer: footer(result.versions),
   });
   await writeFileAtomic(file, html);
+  return file;
 }
 
 /** training.json beside an evaluated model, when there is one: it tells what the model was trained on. */

@@ -6,7 +6,6 @@ import { discoverDataset, findCrossClassDuplicates, stratifiedSplit } from '../d
 import { openSession } from '../core/index.ts';
 import { defaultPreprocess, MODEL_FILES, SPEC_FORMAT, type ModelSpec } from '../core/index.ts';
 import type { ScoredSummary } from '../eval/index.ts';
-import { REPORT_FILE, writeTrainReport } from '../report/index.ts';
 import { writeJsonAtomic, runtimeVersions } from '../node/index.ts';
 import { assembleClassifier } from './assemble.ts';
 import { cacheKey, readFeatureCache, writeFeatureCache } from './cache.ts';
@@ -39,7 +38,7 @@ export interface TrainResult {
    */
   validation?: ScoredSummary;
   versions: Record<string, string>;
-  /** The HTML report written beside the model. */
+  /** Where the HTML report goes (report/writeTrainReport writes it from training.json; `footwear train` does). */
   report: string;
   seconds: { features: number; head: number; export: number; total: number };
 }
@@ -169,13 +168,11 @@ export async function train(options: TrainOptions, events: TrainEvents = {}): Pr
     classCounts: dataset.labels.map((label, c) => ({ label, train: trainCounts[c], validation: valCounts[c] })),
     validation,
     versions: runtimeVersions(),
-    report: path.join(options.out, REPORT_FILE),
+    report: path.join(options.out, MODEL_FILES.report),
     seconds: { features: featureSeconds, head: headSeconds, export: (Date.now() - exportStarted) / 1000, total: (Date.now() - started) / 1000 },
   };
   const record: TrainingRecord = { config: options, spec, result };
   await writeJsonAtomic(path.join(options.out, MODEL_FILES.record), record);
   await rm(checkpointFile, { force: true });
-  // After the record: the report only presents what training.json holds, plus thumbnails.
-  await writeTrainReport(result.report, record);
   return result;
 }

@@ -3,6 +3,7 @@ import type { Argv } from 'yargs';
 import { parseEp } from '../../core/index.ts';
 import { defaultTrainOptions, train, type TrainOptions, type TrainResult } from '../../train/index.ts';
 import { createProgress } from '../progress.ts';
+import { writeTrainReport } from '../../report/index.ts';
 
 export interface TrainArgs {
   data: string;
@@ -63,7 +64,7 @@ export async function runTraining(options: TrainOptions, quiet: boolean): Promis
   const bars = new Map<string, ReturnType<typeof createProgress>>();
   const say = (line: string) => process.stderr.write(`${line}\n`);
   try {
-    return await train(options, {
+    const result = await train(options, {
       log: say,
       progress(phase, done, total) {
         if (quiet) return;
@@ -76,6 +77,9 @@ export async function runTraining(options: TrainOptions, quiet: boolean): Promis
         say(`epoch ${s.epoch}: loss ${s.loss.toFixed(4)}, acc ${s.accuracy.toFixed(4)}${val} (${s.seconds.toFixed(1)}s)`);
       },
     });
+    // The report presents what training.json holds; written here so the train stage needs no HTML.
+    await writeTrainReport(result.modelDir);
+    return result;
   } finally {
     for (const bar of bars.values()) bar.stop();
   }

@@ -1,4 +1,4 @@
-// Report stage: a self-contained HTML page about a trained model, written beside it by `train`
+// Report stage: a self-contained HTML page about a trained model, written beside it after `footwear train`
 // (validation split) and on request by `eval --report` (a test folder).
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';

@@ -1,7 +1,7 @@
 import type { Stats } from 'node:fs';
 import { readFile, stat } from 'node:fs/promises';
 import path from 'node:path';
-import { MODEL_FILES, ModelError, firstLine, openModel, type OpenSessionOptions } from '../core/index.ts';
+import { MODEL_FILES, ModelError, firstLine, openModel, specFromModel, type ModelSpec, type OpenSessionOptions } from '../core/index.ts';
 import { Classifier } from './classifier.ts';
 
 export type LoadModelOptions = Pick<OpenSessionOptions, 'ep' | 'threads' | 'spinWait' | 'log' | 'runtimes' | 'runtime'>;
@@ -41,11 +41,39 @@ export async function readModelFile(file: string): Promise<Uint8Array> {
 }
 
 /**
+ * A derived model (model.int8.onnx, model.fp16.onnx) carries the spec of the model.onnx it was
+ * made from, training date included. When a model.onnx stands beside it with another spec, the
+ * folder was trained again since, and the derived file would answer for a model that is gone.
+ */
+export async function checkDerivedModel(file: string, spec: ModelSpec): Promise<void> {
+  const parent = path.join(path.dirname(file), MODEL_FILES.onnx);
+  if (path.resolve(file) === path.resolve(parent)) return;
+  let bytes: Uint8Array;
+  try {
+    bytes = await readFile(parent);
+  } catch {
+    return; // copied on its own: nothing here to disagree with
+  }
+  const current = specFromModel(bytes, parent);
+  if (JSON.stringify(current) === JSON.stringify(spec)) return;
+  const what =
+    current.labels.join(',') !== spec.labels.join(',')
+      ? `labels ${spec.labels.join(', ')} vs ${current.labels.join(', ')}`
+      : `trained ${spec.createdAt ?? 'at an unknown time'} vs ${current.createdAt ?? 'at an unknown time'}`;
+  throw new ModelError(
+    file,
+    `was made from another model than the ${MODEL_FILES.onnx} beside it (${what}); make it again with footwear convert --quantize, or delete it`,
+  );
+}
+
+/**
  * Loads an exported footwear model (a folder holding model.onnx, or the .onnx file itself).
  * Every problem with the file surfaces as one ModelError naming the file and the reason.
  */
 export async function loadModel(pathOrDir: string, options: LoadModelOptions = {}): Promise<Classifier> {
   const file = await resolveModelFile(pathOrDir);
-  const { session, spec } = await openModel(await readModelFile(file), file, options);
+  const bytes = await readModelFile(file);
+  await checkDerivedModel(file, specFromModel(bytes, file));
+  const { session, spec } = await openModel(bytes, file, options);
   return new Classifier(session, spec, file);
 }

@@ -1,4 +1,4 @@
-import { readFile, rm } from 'node:fs/promises';
+import { readdir, readFile, rm } from 'node:fs/promises';
 import path from 'node:path';
 import { buildFeatureModel, defaultFeatureLayers, loadBaseModel, loadTf, saveTfjsModel } from '../backbone/index.ts';
 import { exportLayersModel, convertModelDir } from '../convert/index.ts';
@@ -48,6 +48,18 @@ export interface TrainingRecord {
   config: TrainOptions;
   spec: ModelSpec;
   result: TrainResult;
+}
+
+/**
+ * Quantised copies (model.int8.onnx, model.fp16.onnx) of the model this run replaced would still
+ * answer, with the old classes, to whoever opens them; they go when the new model.onnx is in place.
+ */
+async function removeDerivedModels(dir: string, log: (line: string) => void): Promise<void> {
+  for (const name of await readdir(dir)) {
+    if (name === MODEL_FILES.onnx || !/^model\..+\.onnx$/.test(name)) continue;
+    await rm(path.join(dir, name), { force: true });
+    log(`removed ${path.join(dir, name)}: it was made from the model this run replaced (footwear convert --quantize makes it again)`);
+  }
 }
 
 async function readCheckpoint(dir: string): Promise<{ key: string; state: HeadState } | undefined> {
@@ -153,6 +165,7 @@ export async function train(options: TrainOptions, events: TrainEvents = {}): Pr
   if (options.export) {
     const converted = await convertModelDir(options.out, { verify: true, verifyFiles: valSamples.slice(0, 4).map((s) => s.file) });
     onnx = { path: converted.path, maxAbsDiff: converted.verification?.maxAbsDiff ?? NaN };
+    await removeDerivedModels(options.out, log);
   }
   const result: TrainResult = {
     modelDir: options.out,

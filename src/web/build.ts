@@ -4,7 +4,7 @@ import { createRequire } from 'node:module';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { ModelError, UserError, specFromModel, type ModelSpec } from '../core/index.ts';
-import { readModelFile } from '../node/index.ts';
+import { checkDerivedModel, readModelFile } from '../node/index.ts';
 
 // Builds the demo page into a self-contained static site: the page, the model and ONNX Runtime's
 // wasm files, all served from one folder so the site works offline, on any static host, and
@@ -52,7 +52,10 @@ async function modelFiles(model: string): Promise<{ source: string; name: string
 
 /** Reads the spec exactly as the page will (the same core reader), so a model the page cannot use fails the build. */
 async function checkModel(file: string): Promise<ModelSpec> {
-  return specFromModel(await readModelFile(file), file);
+  const spec = specFromModel(await readModelFile(file), file);
+  // A site must not ship an int8 model left over from an earlier training beside the new one.
+  await checkDerivedModel(file, spec);
+  return spec;
 }
 
 /** Refuses to replace anything but an earlier footwear site or an empty folder. */

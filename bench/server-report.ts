@@ -14,11 +14,6 @@ export interface LoadRow {
   meanBatch: number;
 }
 
-export function percentile(sorted: readonly number[], q: number): number {
-  if (sorted.length === 0) return NaN;
-  return sorted[Math.min(sorted.length - 1, Math.ceil(q * sorted.length) - 1)];
-}
-
 export function loadTable(rows: readonly LoadRow[]): string {
   const lines = [
     '| concurrency | req/s (200s) | p50 ms | p95 ms | p99 ms | non-2xx | errors | timeouts | mean batch |',

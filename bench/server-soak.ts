@@ -29,7 +29,7 @@ import { resolveOptions, type ServeOptions } from '../src/serve/options.ts';
 import { SHOES, firstFiles } from '../fixtures/shared-data.ts';
 import { trainedModel } from '../fixtures/trained-model.ts';
 import { keepAliveAgent, postImage, TimeoutError, type Answer } from './http-post.ts';
-import { percentile } from './server-report.ts';
+import { quantile } from './stats.ts';
 import { BENCHMARKS_MD, machine, writeSection } from './sections.ts';
 
 const HEADING = '## Server: latency, overload and memory';
@@ -325,7 +325,7 @@ try {
   log(`peak ${peakRate.toFixed(1)} req/s at concurrency ${peakConcurrency}; steady ${target} req/s for ${seconds} s`);
 
   steady = await withBatches(server.url, () => fixedRate(server.url, target, seconds));
-  log(`steady: ${okRate(steady).toFixed(1)} req/s of 200s, p99 ${percentile(steady.ok, 0.99).toFixed(1)} ms`);
+  log(`steady: ${okRate(steady).toFixed(1)} req/s of 200s, p99 ${quantile(steady.ok, 0.99).toFixed(1)} ms`);
 
   log(`soak: ${target} req/s for ${soakSeconds} s, RSS every ${sampleSeconds} s`);
   const soakStart = performance.now();
@@ -369,7 +369,7 @@ const loadAtEnd = os.loadavg()[0];
 // ---- the report --------------------------------------------------------------------------------
 
 const ms = (v: number) => (Number.isFinite(v) ? v.toFixed(1) : '-');
-const q = (xs: readonly number[], p: number) => ms(percentile(xs, p));
+const q = (xs: readonly number[], p: number) => ms(quantile(xs, p));
 const peakRate = okRate(peak);
 const rss = samples.map(([, mb]) => mb);
 const rssSlope = slope(samples.map(([t, mb]) => [t / 60, mb])); // MiB per minute
@@ -380,13 +380,13 @@ const rssSlopeLate = slope(secondHalf.map(([t, mb]) => [t / 60, mb]));
 const rssStart = rss[0];
 const rssEnd = rss.at(-1) ?? NaN;
 const verdict = (ok: boolean) => (ok ? 'met' : '**not met**');
-const steadyP99 = percentile(steady.ok, 0.99);
-const peakP99 = percentile(peak.ok, 0.99);
-const soakP99 = percentile(soak.ok, 0.99);
-const refusedP99 = percentile(overload.refused, 0.99);
-const overloadOkP99 = percentile(overload.ok, 0.99);
-const tightRefusedP99 = percentile(tight.phase.refused, 0.99);
-const tightOkP99 = percentile(tight.phase.ok, 0.99);
+const steadyP99 = quantile(steady.ok, 0.99);
+const peakP99 = quantile(peak.ok, 0.99);
+const soakP99 = quantile(soak.ok, 0.99);
+const refusedP99 = quantile(overload.refused, 0.99);
+const overloadOkP99 = quantile(overload.ok, 0.99);
+const tightRefusedP99 = quantile(tight.phase.refused, 0.99);
+const tightOkP99 = quantile(tight.phase.ok, 0.99);
 const retryAfter = (seen: typeof probe) => (seen ? (seen.retryAfter === null ? 'absent' : `"${seen.retryAfter}"`) : 'not seen (no 429 to our own probes)');
 const flatLimit = 1; // MiB per minute: 10 MiB over the 10-minute run the issue asks about
 

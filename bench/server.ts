@@ -17,7 +17,8 @@ import { isFailure } from '../src/core/index.ts';
 import { resolveOptions } from '../src/serve/options.ts';
 import { SHOES, firstFiles } from '../fixtures/shared-data.ts';
 import { trainedModel } from '../fixtures/trained-model.ts';
-import { loadTable, percentile, type LoadRow } from './server-report.ts';
+import { loadTable, type LoadRow } from './server-report.ts';
+import { quantile } from './stats.ts';
 import { writeSection } from './sections.ts';
 
 const { values } = parseArgs({
@@ -122,9 +123,9 @@ function load(url: string, concurrency: number, duration: number): Promise<Omit<
           non2xx: result.non2xx,
           errors: result.errors,
           timeouts: result.timeouts,
-          p50: percentile(times, 0.5),
-          p95: percentile(times, 0.95),
-          p99: percentile(times, 0.99),
+          p50: quantile(times, 0.5),
+          p95: quantile(times, 0.95),
+          p99: quantile(times, 0.99),
         });
       },
     );

@@ -11,6 +11,7 @@ import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { buildWebSite } from '../src/web/build.ts';
 import { serveStatic } from '../fixtures/static-server.ts';
+import { quantile } from './stats.ts';
 import { firstFiles, SHOES } from '../fixtures/shared-data.ts';
 import { classifyInPage, launchChromium, openDemo } from '../fixtures/web-harness.ts';
 
@@ -25,10 +26,6 @@ const { values } = parseArgs({
 if (!values.model) throw new Error('usage: node --import tsx bench/web.ts --model DIR [--images 24] [--threads N]');
 const count = Number(values.images);
 const warmupCount = Number(values.warmup);
-
-function quantile(sorted: number[], q: number): number {
-  return sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))];
-}
 
 const perClass = Math.ceil((count + warmupCount) / 3);
 const all = (await firstFiles(path.join(SHOES, 'test'), perClass)).map((f) => f.file);

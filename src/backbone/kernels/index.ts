@@ -1,10 +1,15 @@
 import type * as tfjs from '@tensorflow/tfjs';
 import type { Tf } from '../tf.ts';
+import { batchNormConfig } from './batch-norm.ts';
+import { greaterEqualConfig, lessEqualConfig } from './compare-scalar.ts';
 import { conv2DBackpropFilterConfig } from './conv2d-backprop-filter.ts';
 import { conv2DBackpropInputConfig } from './conv2d-backprop-input.ts';
 import { depthwiseBackpropFilterConfig } from './depthwise-backprop-filter.ts';
 import { depthwiseBackpropInputConfig } from './depthwise-backprop-input.ts';
+import { identityConfig } from './identity.ts';
 import { meanConfig, sumConfig } from './leading-sum.ts';
+import { logicalAndConfig } from './logical-and.ts';
+import { selectConfig } from './select.ts';
 import { tileConfig } from './tile.ts';
 import { FOOTWEAR_KERNEL, type KernelFunc } from './wasm-backend.ts';
 
@@ -21,14 +26,22 @@ const KERNELS: Record<string, (tf: Tf, original: KernelFunc | undefined) => tfjs
   Tile: tileConfig,
   Sum: sumConfig,
   Mean: meanConfig,
+  FusedBatchNorm: batchNormConfig,
+  GreaterEqual: greaterEqualConfig,
+  LessEqual: lessEqualConfig,
+  LogicalAnd: logicalAndConfig,
+  Select: selectConfig,
+  Identity: identityConfig,
 };
 
 /**
  * Registers on the wasm backend what training MobileNetV2's convolution layers needs (found by
  * running model.fit through blocks 11-16 and Conv_1 and profiling it): the three gradient kernels
  * the backend lacks (Conv2D's filter gradient, both of DepthwiseConv2dNative's), and faster
- * versions of four it has that dominated the training step (Conv2DBackpropInput, Tile, Sum,
- * Mean), which keep the backend's own for the cases they do not take. Calling it again changes
+ * versions of kernels it has that took most of a training step besides the matrix products
+ * (Conv2DBackpropInput; Tile, Sum, Mean and FusedBatchNorm of batch normalisation and its
+ * gradient; GreaterEqual, LessEqual, LogicalAnd and Select of ReLU6's gradient; Identity), which
+ * leave to the backend's own kernels the cases they do not take. Calling it again changes
  * nothing.
  */
 export function registerGradientKernels(tf: Tf): void {

@@ -12,6 +12,7 @@ export interface WasmBackend {
   dataIdMap: { get(dataId: object): { memoryOffset: number } | undefined };
   makeOutput(shape: number[], dtype: tfjs.DataType): tfjs.TensorInfo;
   disposeData(dataId: object, force?: boolean): boolean;
+  incRef(dataId: object): void;
 }
 
 export type KernelFunc = tfjs.KernelConfig['kernelFunc'];
@@ -33,6 +34,13 @@ export function byteOffset(backend: WasmBackend, info: tfjs.TensorInfo): number 
 export function floatIndex(backend: WasmBackend, info: tfjs.TensorInfo): number {
   return byteOffset(backend, info) >> 2;
 }
+
+/** Whether every input is float32 and of exactly this shape. */
+export function allFloat32OfShape(shape: readonly number[], ...infos: tfjs.TensorInfo[]): boolean {
+  return infos.every((t) => t.dtype === 'float32' && t.shape.length === shape.length && t.shape.every((d, i) => d === shape[i]));
+}
+
+export const sizeOf = (shape: readonly number[]): number => shape.reduce((a, b) => a * b, 1);
 
 export function requireFloat32(kernel: string, inputs: Record<string, tfjs.TensorInfo>): void {
   for (const [name, info] of Object.entries(inputs)) {

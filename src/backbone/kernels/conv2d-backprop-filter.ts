@@ -2,6 +2,7 @@ import type * as tfjs from '@tensorflow/tfjs';
 import type { Tf } from '../tf.ts';
 import { convGeometry, isPointwise, requireGradientShape, type ConvAttrs, type ConvGeometry } from './conv-geometry.ts';
 import { writeColumns } from './im2col.ts';
+import { vectorLoops } from './simd-loops.ts';
 import { floatIndex, FOOTWEAR_KERNEL, matMul, requireFloat32, viewAs, type KernelFunc, type WasmBackend } from './wasm-backend.ts';
 
 const NAME = 'Conv2DBackpropFilter';
@@ -70,9 +71,7 @@ function patchProduct(tf: Tf, wasm: WasmBackend, x: tfjs.TensorInfo, dy: tfjs.Te
   wasm.wasm.HEAPF32.fill(0, floatIndex(wasm, sum), floatIndex(wasm, sum) + size);
   for (let first = 0; first < g.batch; first += itemsPerChunk) {
     const part = productOf(first, Math.min(itemsPerChunk, g.batch - first));
-    const heap = wasm.wasm.HEAPF32;
-    const [sumAt, partAt] = [floatIndex(wasm, sum), floatIndex(wasm, part)];
-    for (let i = 0; i < size; i++) heap[sumAt + i] += heap[partAt + i];
+    vectorLoops(wasm).add(floatIndex(wasm, sum), floatIndex(wasm, part), size);
     wasm.disposeData(part.dataId);
   }
   return sum;

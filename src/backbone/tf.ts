@@ -1,6 +1,7 @@
 import { createRequire } from 'node:module';
 import path from 'node:path';
 import * as tfjs from '@tensorflow/tfjs';
+import { registerGradientKernels } from './kernels/index.ts';
 import { speedUpTransposedMatMul } from './wasm-matmul.ts';
 
 export type Tf = typeof tfjs;
@@ -9,7 +10,7 @@ export interface TfRuntime {
   tf: Tf;
   /** Which TF.js package and backend run: 'tfjs-node-gpu', 'tfjs-node', 'wasm' or 'cpu'. */
   backend: string;
-  /** Whether conv layers can be trained here (the wasm backend lacks Conv2DBackpropFilter). */
+  /** Whether conv layers can be trained here (on wasm, thanks to the gradient kernels of ./kernels/). */
   canTrainConvolutions: boolean;
   gpu: boolean;
 }
@@ -46,7 +47,8 @@ export function loadTf(preferred?: 'wasm' | 'cpu'): Promise<TfRuntime> {
       if (await tf.setBackend('wasm').catch(() => false)) {
         await tf.ready();
         speedUpTransposedMatMul(tf);
-        return { tf, backend: 'wasm', canTrainConvolutions: false, gpu: false };
+        registerGradientKernels(tf);
+        return { tf, backend: 'wasm', canTrainConvolutions: true, gpu: false };
       }
     }
     await tf.setBackend('cpu');

@@ -1,5 +1,5 @@
 import type * as tfjs from '@tensorflow/tfjs';
-import type { Tf } from './tf.ts';
+import type { Tf } from './tf-module.ts';
 
 /**
  * Where the bundled MobileNetV2 is tapped for features, and how its input is scaled; chosen by

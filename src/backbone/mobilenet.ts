@@ -2,7 +2,7 @@ import { readFile } from 'node:fs/promises';
 import { createRequire } from 'node:module';
 import path from 'node:path';
 import type * as tfjs from '@tensorflow/tfjs';
-import type { Tf } from './tf.ts';
+import type { Tf } from './tf-module.ts';
 
 interface KerasArtifacts {
   modelTopology: { model_config?: unknown } & Record<string, unknown>;

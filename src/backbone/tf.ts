@@ -4,7 +4,9 @@ import * as tfjs from '@tensorflow/tfjs';
 import { registerGradientKernels } from './kernels/index.ts';
 import { speedUpTransposedMatMul } from './wasm-matmul.ts';
 
-export type Tf = typeof tfjs;
+import type { Tf } from './tf-module.ts';
+
+export type { Tf };
 
 export interface TfRuntime {
   tf: Tf;

@@ -46,3 +46,4 @@ export { OrtSession, type OrtInferenceSessionLike, type OrtTensorLike, type Floa
 export { openModel, specFromModel, checkModel, ModelError, type OpenedModel } from './model.ts';
 export { ClassifierCore, DEFAULT_TOP_K, positiveInteger } from './classifier.ts';
 export { topK, toPrediction, isFailure, type PredictionResult, type Prediction, type PredictionFailure, type LabelScore } from './prediction.ts';
+export * as wasmEmit from './wasm/emit.ts';

@@ -1,5 +1,5 @@
 import type * as tfjs from '@tensorflow/tfjs';
-import type { Tf } from '../tf.ts';
+import type { Tf } from '../tf-module.ts';
 
 /** Where a 2-D NHWC convolution's filter taps land: what the gradient loops need to know. */
 export interface ConvGeometry {

@@ -1,5 +1,5 @@
 import type * as tfjs from '@tensorflow/tfjs';
-import type { Tf } from '../tf.ts';
+import type { Tf } from '../tf-module.ts';
 import { convGeometry, isPointwise, requireGradientShape, type ConvAttrs, type ConvGeometry } from './conv-geometry.ts';
 import { writeColumns } from './im2col.ts';
 import { vectorLoops } from './simd-loops.ts';

@@ -1,5 +1,5 @@
 import type * as tfjs from '@tensorflow/tfjs';
-import type { Tf } from '../tf.ts';
+import type { Tf } from '../tf-module.ts';
 import { convGeometry, isPointwise, requireGradientShape, type ConvAttrs } from './conv-geometry.ts';
 import { FOOTWEAR_KERNEL, matMul, requireFloat32, viewAs, type KernelFunc, type WasmBackend } from './wasm-backend.ts';
 

@@ -1,5 +1,5 @@
 import type * as tfjs from '@tensorflow/tfjs';
-import type { Tf } from '../tf.ts';
+import type { Tf } from '../tf-module.ts';
 import { vectorLoops } from './simd-loops.ts';
 import { convGeometry, requireGradientShape, type ConvAttrs } from './conv-geometry.ts';
 import { forEachTap } from './filter-taps.ts';

@@ -1,5 +1,5 @@
 import type * as tfjs from '@tensorflow/tfjs';
-import type { Tf } from '../tf.ts';
+import type { Tf } from '../tf-module.ts';
 import { batchNormConfig } from './batch-norm.ts';
 import { greaterEqualConfig, lessEqualConfig } from './compare-scalar.ts';
 import { conv2DBackpropFilterConfig } from './conv2d-backprop-filter.ts';

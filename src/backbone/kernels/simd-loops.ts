@@ -1,4 +1,7 @@
-import { code, frame, i32, module, op, uleb, type Code } from '../../spec/wasm/emit.ts';
+import { wasmEmit } from '../../core/index.ts';
+
+const { code, frame, i32, module, op, uleb } = wasmEmit;
+type Code = wasmEmit.Code;
 import type { WasmBackend } from './wasm-backend.ts';
 
 /**

@@ -1,5 +1,5 @@
 import type * as tfjs from '@tensorflow/tfjs';
-import type { Tf } from '../tf.ts';
+import type { Tf } from '../tf-module.ts';
 import { byteOffset, FOOTWEAR_KERNEL, type KernelFunc, type WasmBackend } from './wasm-backend.ts';
 
 const NAME = 'Tile';

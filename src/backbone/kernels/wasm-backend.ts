@@ -1,5 +1,5 @@
 import type * as tfjs from '@tensorflow/tfjs';
-import type { Tf } from '../tf.ts';
+import type { Tf } from '../tf-module.ts';
 
 /**
  * The parts of tfjs-backend-wasm's BackendWasm that these kernels use. The class is not exported

@@ -3,10 +3,14 @@ import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
+import onnxProto from 'onnx-proto';
 import sharp from 'sharp';
 import { startServer, type RunningServer } from '../src/serve/index.ts';
+import { SPEC_METADATA_KEY } from '../src/spec/index.ts';
 import { SHOES, firstFiles } from './fixtures/shared-data.ts';
 import { trainedModel } from './fixtures/trained-model.ts';
+
+const { onnx } = onnxProto;
 
 // A real server on an ephemeral loopback port, the real trained model, real catalogue photos.
 // Nothing here asserts on timing: only statuses, headers and bodies.
@@ -365,14 +369,34 @@ describe('footwear serve under load and shutdown', () => {
     for (const response of await Promise.all(requests)) if (response) assert.equal(response.status, 200);
   });
 
-  test('a model that cannot be loaded rejects startServer and frees the port', async () => {
+  test('a missing model rejects startServer before it listens', async () => {
     const missing = path.join(os.tmpdir(), 'footwear-no-such-model');
     let url = '';
     await assert.rejects(
       startServer({ model: missing, port: 0, onListening: (u) => (url = u) }),
       (error: Error) => error.name === 'ModelError' && error.message.includes(missing),
     );
+    assert.equal(url, '', 'never listened');
+  });
+
+  test('a model whose spec reads but whose graph disagrees rejects startServer and frees the port', async () => {
+    // Four labels in the spec, three scores from the graph: found only once a worker runs it.
+    const model = onnx.ModelProto.decode(await readFile(path.join(modelDir, 'model.onnx')));
+    model.metadataProps = model.metadataProps.map((p) => {
+      if (p.key !== SPEC_METADATA_KEY) return p;
+      const spec = JSON.parse(p.value ?? '{}') as { labels: string[] };
+      return { key: p.key, value: JSON.stringify({ ...spec, labels: [...spec.labels, 'Slipper'] }) };
+    });
+    const dir = await mkdtemp(path.join(os.tmpdir(), 'footwear-serve-four-labels-'));
+    const file = path.join(dir, 'four-labels.onnx');
+    await writeFile(file, onnx.ModelProto.encode(model).finish());
+    let url = '';
+    await assert.rejects(
+      startServer({ model: file, port: 0, onListening: (u) => (url = u) }),
+      (error: Error) => error.name === 'ModelError' && /spec lists 4 labels/.test(error.message),
+    );
     assert.ok(url);
     await assert.rejects(fetch(`${url}/healthz`));
+    await rm(dir, { recursive: true, force: true });
   });
 });

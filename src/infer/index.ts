@@ -1,7 +1,7 @@
 // Inference stage: load an exported footwear model and classify photos with ONNX Runtime.
 import './default-runtimes.ts';
 
-export { loadModel, ModelError, type LoadModelOptions } from './model.ts';
+export { loadModel, readModelSpec, ModelError, type LoadModelOptions } from './model.ts';
 export { Classifier, DEFAULT_BATCH_SIZE, DEFAULT_TOP_K, type ClassifyFilesOptions } from './classifier.ts';
 export { topK, toPrediction, isFailure, type PredictionResult, type Prediction, type PredictionFailure, type LabelScore } from './prediction.ts';
 export { readOnnxMetadata, OnnxFormatError } from './metadata.ts';

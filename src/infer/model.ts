@@ -116,11 +116,7 @@ async function checkOutputs(session: OnnxSession, spec: ModelSpec, file: string)
   }
 }
 
-/**
- * Loads an exported footwear model (a folder holding model.onnx, or the .onnx file itself).
- * Every problem with the file surfaces as one ModelError naming the file and the reason.
- */
-export async function loadModel(pathOrDir: string, options: LoadModelOptions = {}): Promise<Classifier> {
+async function readModelFile(pathOrDir: string): Promise<{ file: string; bytes: Uint8Array; spec: ModelSpec }> {
   const file = await resolveModelFile(pathOrDir);
   let bytes: Uint8Array;
   try {
@@ -128,7 +124,24 @@ export async function loadModel(pathOrDir: string, options: LoadModelOptions = {
   } catch (error) {
     throw new ModelError(file, `cannot read (${(error as NodeJS.ErrnoException).code ?? firstLine(error)})`);
   }
-  const spec = specFrom(bytes, file);
+  return { file, bytes, spec: specFrom(bytes, file) };
+}
+
+/**
+ * The model file and its spec, without starting ONNX Runtime: a quick check of a path that a
+ * server makes before it listens, so a wrong --model fails before anything says "listening".
+ */
+export async function readModelSpec(pathOrDir: string): Promise<{ file: string; spec: ModelSpec }> {
+  const { file, spec } = await readModelFile(pathOrDir);
+  return { file, spec };
+}
+
+/**
+ * Loads an exported footwear model (a folder holding model.onnx, or the .onnx file itself).
+ * Every problem with the file surfaces as one ModelError naming the file and the reason.
+ */
+export async function loadModel(pathOrDir: string, options: LoadModelOptions = {}): Promise<Classifier> {
+  const { file, bytes, spec } = await readModelFile(pathOrDir);
   const session = await openFor(bytes, file, options);
   try {
     await checkOutputs(session, spec, file);

@@ -1,5 +1,6 @@
 import type { Argv } from 'yargs';
 import { parseEp } from '../infer/index.ts';
+import { listenError } from './listen-error.ts';
 import { SERVE_DEFAULTS } from './options.ts';
 import { startServer, type RunningServer } from './server.ts';
 
@@ -76,7 +77,7 @@ export async function serveCommand(args: ServeArgs): Promise<number> {
   } catch (error) {
     process.off('SIGTERM', onSignal);
     process.off('SIGINT', onSignal);
-    throw error;
+    throw listenError(error, args.host, args.port) ?? error;
   }
   say(`ready: POST ${server.url}/v1/classify${args.web ? `, web demo at ${server.url}/` : ''}`);
   const signal = await stopping;

@@ -1,12 +1,13 @@
 import { readFile, rm } from 'node:fs/promises';
 import path from 'node:path';
-import { buildFeatureModel, defaultFeatureLayers, loadBaseModel, loadTf, saveTfjsModel } from '../backbone/index.ts';
+import { buildFeatureModel, defaultFeatureLayers, loadTf, saveTfjsModel } from '../backbone/index.ts';
 import { exportLayersModel, convertModelDir } from '../convert/index.ts';
 import { discoverDataset, findCrossClassDuplicates, stratifiedSplit } from '../data/index.ts';
 import { openSession } from '../infer/index.ts';
 import { defaultPreprocess, MODEL_FILES, SPEC_FORMAT, type ModelSpec } from '../spec/index.ts';
 import { writeJsonAtomic } from '../util/atomic.ts';
 import { assembleClassifier } from './assemble.ts';
+import { checkBackbone, loadBackbone } from './backbone.ts';
 import { cacheKey, readFeatureCache, writeFeatureCache } from './cache.ts';
 import type { EpochStats, TrainEvents } from './events.ts';
 import { extractFeatures, type FeatureSet } from './extract.ts';
@@ -47,6 +48,7 @@ async function readCheckpoint(dir: string): Promise<{ key: string; state: HeadSt
 export async function train(options: TrainOptions, events: TrainEvents = {}): Promise<TrainResult> {
   const started = Date.now();
   checkTrainOptions(options);
+  checkBackbone(options.backbone);
   const log = events.log ?? (() => {});
   const dataset = await discoverDataset(options.data);
   const { train: trainSamples, val: valSamples } = stratifiedSplit(dataset.samples, options.valSplit, options.seed);
@@ -59,7 +61,7 @@ export async function train(options: TrainOptions, events: TrainEvents = {}): Pr
 
   const { tf, backend } = await loadTf();
   log(`TF.js backend: ${backend}`);
-  const base = await loadBaseModel(tf, options.backbone);
+  const base = await loadBackbone(tf, options.backbone);
   const featureLayers = options.featureLayers ?? defaultFeatureLayers(base, options.backbone);
   const preprocess = defaultPreprocess({ range: options.range, height: base.inputs[0].shape[1] ?? 224, width: base.inputs[0].shape[2] ?? 224 });
   const config = { classes: dataset.labels.length, dropout: options.dropout, learningRate: options.learningRate, epochs: options.epochs, batchSize: options.batchSize, patience: options.patience, seed: options.seed };

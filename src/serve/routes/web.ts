@@ -2,6 +2,7 @@ import { createReadStream } from 'node:fs';
 import { realpath, stat } from 'node:fs/promises';
 import path from 'node:path';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import { UsageError } from '../../cli/errors.ts';
 import { HttpError } from '../http-error.ts';
 
 // Serves the web demo folder at /. The demo runs ONNX Runtime Web with wasm threads, which need
@@ -74,10 +75,11 @@ async function resolveFile(root: string, urlPath: string): Promise<{ file: strin
 }
 
 export async function webRoutes(app: FastifyInstance, folder: string): Promise<void> {
-  const root = await realpath(folder).catch(() => {
-    throw new Error(`--web ${folder}: no such folder`);
+  const expected = 'a folder written by `footwear web build`';
+  const root = await realpath(folder).catch((error: NodeJS.ErrnoException) => {
+    throw new UsageError(`--web should be ${expected}, got ${folder}: ${error.code === 'ENOENT' ? 'no such folder' : `cannot open it (${error.code})`}`);
   });
-  if (!(await stat(root)).isDirectory()) throw new Error(`--web ${folder}: not a folder`);
+  if (!(await stat(root)).isDirectory()) throw new UsageError(`--web should be ${expected}, got ${folder}: a file, not a folder`);
 
   const serve = async (urlPath: string, reply: FastifyReply) => {
     reply.headers(ISOLATION_HEADERS);

@@ -7,13 +7,20 @@ import { loadModel } from '../../infer/index.ts';
 import { defaultTrainOptions } from '../../train/index.ts';
 import { formatReport } from './eval.ts';
 import { runTraining } from './train.ts';
+import { examples } from '../examples.ts';
 
 export function demoOptions(yargs: Argv) {
   return yargs
-    .option('out', { type: 'string', default: path.join('models', 'demo'), describe: 'model directory to write' })
-    .option('train-per-class', { type: 'number', default: 300 })
-    .option('test-per-class', { type: 'number', default: 200 })
-    .option('json', { type: 'boolean', default: false });
+    .option('out', { type: 'string', requiresArg: true, default: path.join('models', 'demo'), describe: 'model directory to write (its data/ holds the images)' })
+    .option('train-per-class', { type: 'number', requiresArg: true, default: 300, describe: 'Fashion-MNIST images per class to train on' })
+    .option('test-per-class', { type: 'number', requiresArg: true, default: 200, describe: 'Fashion-MNIST images per class to evaluate on' })
+    .option('json', { type: 'boolean', default: false, describe: 'print training, evaluation and a prediction as one JSON object on stdout' })
+    .epilogue(
+      examples(
+        ['footwear demo', 'train, export, evaluate and predict in a few minutes on a CPU'],
+        ['footwear demo --train-per-class 1000 --out models/demo-big', 'a bigger training set'],
+      ),
+    );
 }
 
 /** The main job on a built-in default: Fashion-MNIST footwear -> train -> ONNX -> eval -> predict. */

@@ -5,9 +5,16 @@ import os from 'node:os';
 import type { Argv } from 'yargs';
 import { loadTf } from '../../backbone/index.ts';
 import { CUDA_INSTALL_HINT, resolveRuntime } from '../../infer/index.ts';
+import { examples } from '../examples.ts';
 
 export function doctorOptions(yargs: Argv) {
-  return yargs.option('json', { type: 'boolean', default: false });
+  return yargs
+    .option('json', { type: 'boolean', default: false, describe: 'print the report as one JSON object on stdout' })
+    .epilogue(
+      examples(
+        ['footwear doctor', 'what runs here, and what to install for the GPU paths'],
+      ),
+    );
 }
 
 /** A package's version, found from its entry point: some packages' `exports` hide package.json. */

@@ -1,7 +1,8 @@
 import type { Argv } from 'yargs';
 import { evaluate, type EvalReport } from '../../eval/index.ts';
-import { loadModel, parseEp } from '../../infer/index.ts';
+import { DEFAULT_BATCH_SIZE, loadModel, parseEp } from '../../infer/index.ts';
 import { createProgress } from '../progress.ts';
+import { examples } from '../examples.ts';
 
 export interface EvalArgs {
   model: string;
@@ -13,11 +14,17 @@ export interface EvalArgs {
 
 export function evalOptions(yargs: Argv) {
   return yargs
-    .option('model', { type: 'string', demandOption: true, describe: 'model directory or .onnx file' })
-    .option('data', { type: 'string', demandOption: true, describe: 'folder-per-class test set' })
+    .option('model', { type: 'string', demandOption: true, requiresArg: true, describe: 'model directory or .onnx file' })
+    .option('data', { type: 'string', demandOption: true, requiresArg: true, describe: 'folder-per-class test set (the same class folder names as the training set)' })
     .option('json', { type: 'boolean', default: false, describe: 'print the report as one JSON object' })
-    .option('ep', { type: 'string', default: 'auto', describe: 'execution provider: auto|cpu|cuda' })
-    .option('batch-size', { type: 'number' });
+    .option('ep', { type: 'string', requiresArg: true, default: 'auto', describe: 'execution provider: auto|cpu|cuda' })
+    .option('batch-size', { type: 'number', requiresArg: true, describe: 'images per ONNX Runtime run', defaultDescription: String(DEFAULT_BATCH_SIZE) })
+    .epilogue(
+      examples(
+        ['footwear eval --model models/shoes --data photos/test', 'accuracy, per-class precision/recall/F1 and the confusion matrix'],
+        ['footwear eval --model models/shoes/model.int8.onnx --data photos/test --json', 'the same for the int8 model, as JSON'],
+      ),
+    );
 }
 
 export function formatReport(r: EvalReport): string {

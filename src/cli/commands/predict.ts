@@ -4,6 +4,7 @@ import { expandInputs } from '../../data/index.ts';
 import { DEFAULT_BATCH_SIZE, DEFAULT_TOP_K, isFailure, loadModel, parseEp, toCsv, type PredictionResult } from '../../infer/index.ts';
 import { writeFileAtomic } from '../../util/atomic.ts';
 import { createProgress } from '../progress.ts';
+import { examples } from '../examples.ts';
 
 export interface PredictArgs {
   model: string;
@@ -20,14 +21,21 @@ export interface PredictArgs {
 export function predictOptions(yargs: Argv) {
   return yargs
     .positional('paths', { type: 'string', array: true, demandOption: true, describe: 'image files or folders (searched recursively)' })
-    .option('model', { type: 'string', demandOption: true, describe: 'model directory or .onnx file' })
-    .option('top-k', { type: 'number', default: DEFAULT_TOP_K })
+    .option('model', { type: 'string', demandOption: true, requiresArg: true, describe: 'model directory or .onnx file' })
+    .option('top-k', { type: 'number', requiresArg: true, default: DEFAULT_TOP_K, describe: 'ranked labels per photo in --json' })
     .option('json', { type: 'boolean', default: false, describe: 'print results as JSON on stdout' })
-    .option('csv', { type: 'string', describe: 'write file,label,score,error rows to this CSV file' })
-    .option('ep', { type: 'string', default: 'auto', describe: 'execution provider: auto|cpu|cuda' })
-    .option('threads', { type: 'number', describe: 'ONNX Runtime intra-op threads' })
-    .option('batch-size', { type: 'number', default: DEFAULT_BATCH_SIZE })
-    .option('preprocess-workers', { type: 'number', describe: 'threads that read, decode and resize photos (default: cores - 1, 1 to 4; 0: none)' });
+    .option('csv', { type: 'string', requiresArg: true, describe: 'write file,label,score,error rows to this CSV file', defaultDescription: 'none' })
+    .option('ep', { type: 'string', requiresArg: true, default: 'auto', describe: 'execution provider: auto|cpu|cuda' })
+    .option('threads', { type: 'number', requiresArg: true, describe: 'ONNX Runtime intra-op threads', defaultDescription: "ONNX Runtime's choice (the cores)" })
+    .option('batch-size', { type: 'number', requiresArg: true, default: DEFAULT_BATCH_SIZE, describe: 'images per ONNX Runtime run (bigger pays on a GPU)' })
+    .option('preprocess-workers', { type: 'number', requiresArg: true, describe: 'threads that read, decode and resize photos (0: none, on the main thread)', defaultDescription: 'cores - 1, from 1 to 4' })
+    .epilogue(
+      examples(
+        ['footwear predict --model models/shoes photos/', 'one line per photo: file, label, score'],
+        ['footwear predict --model models/shoes photos/ --csv predictions.csv', 'columns file,label,score,error'],
+        ['footwear predict --model models/shoes/model.onnx a.jpg b.png --json --top-k 2', 'the two best labels of each, as JSON'],
+      ),
+    );
 }
 
 /** Exits 1 only when some file failed, after predicting all the others. */

@@ -3,40 +3,49 @@ import type { Argv } from 'yargs';
 import { parseEp } from '../../infer/index.ts';
 import { defaultTrainOptions, train, type TrainOptions, type TrainResult } from '../../train/index.ts';
 import { createProgress } from '../progress.ts';
+import { examples } from '../examples.ts';
 
 export interface TrainArgs {
   data: string;
   out?: string;
-  backbone: string;
+  backbone?: string;
   epochs?: number;
   'batch-size'?: number;
   'learning-rate'?: number;
   'val-split'?: number;
   seed?: number;
   patience?: number;
-  flip: boolean;
-  export: boolean;
+  flip?: boolean;
+  export?: boolean;
   resume?: string;
   ep: string;
   json: boolean;
 }
 
 export function trainOptions(yargs: Argv) {
+  const d = defaultTrainOptions('', '');
   return yargs
-    .option('data', { type: 'string', demandOption: true, describe: 'dataset folder: one sub-folder of images per class' })
-    .option('out', { type: 'string', describe: 'model directory to write (default: models/<data folder name>)' })
-    .option('backbone', { type: 'string', default: 'mobilenet', describe: "'mobilenet' (bundled MobileNetV2) or a path to a TF.js LayersModel" })
-    .option('epochs', { type: 'number', describe: 'maximum epochs for the head (early stopping may end sooner)' })
-    .option('batch-size', { type: 'number' })
-    .option('learning-rate', { type: 'number' })
-    .option('val-split', { type: 'number', describe: 'fraction of each class held out for validation' })
-    .option('seed', { type: 'number' })
-    .option('patience', { type: 'number', describe: 'epochs without a better validation loss before stopping' })
-    .option('flip', { type: 'boolean', default: false, describe: 'add mirrored copies of the training images (doubles feature extraction)' })
-    .option('export', { type: 'boolean', default: true, describe: 'export to ONNX at the end (--no-export to skip)' })
-    .option('resume', { type: 'string', describe: 'continue an interrupted run in this model directory' })
-    .option('ep', { type: 'string', default: 'auto', describe: 'execution provider for feature extraction: auto|cpu|cuda' })
-    .option('json', { type: 'boolean', default: false, describe: 'print the result as JSON on stdout' });
+    .option('data', { type: 'string', demandOption: true, requiresArg: true, describe: 'dataset folder: one sub-folder of images per class' })
+    .option('out', { type: 'string', requiresArg: true, describe: 'model directory to write', defaultDescription: 'models/<data folder name>' })
+    .option('backbone', { type: 'string', requiresArg: true, describe: "'mobilenet' (the bundled MobileNetV2) or a TF.js LayersModel folder", defaultDescription: d.backbone })
+    .option('epochs', { type: 'number', requiresArg: true, describe: 'most epochs for the head (early stopping may end sooner)', defaultDescription: String(d.epochs) })
+    .option('batch-size', { type: 'number', requiresArg: true, describe: 'feature vectors per step of the head', defaultDescription: String(d.batchSize) })
+    .option('learning-rate', { type: 'number', requiresArg: true, describe: 'Adam learning rate of the head', defaultDescription: String(d.learningRate) })
+    .option('val-split', { type: 'number', requiresArg: true, describe: 'fraction of each class held out for validation (0: none)', defaultDescription: String(d.valSplit) })
+    .option('seed', { type: 'number', requiresArg: true, describe: 'seed of the split, shuffling, initialisation and dropout (same seed, same model)', defaultDescription: String(d.seed) })
+    .option('patience', { type: 'number', requiresArg: true, describe: 'epochs without a better validation loss before stopping (the best epoch is kept)', defaultDescription: String(d.patience) })
+    .option('flip', { type: 'boolean', describe: 'add mirrored copies of the training images (doubles feature extraction)', defaultDescription: String(d.flipAugment) })
+    .option('export', { type: 'boolean', describe: 'export to ONNX at the end (--no-export skips it)', defaultDescription: String(d.export) })
+    .option('resume', { type: 'string', requiresArg: true, describe: 'continue an interrupted run in this model directory', defaultDescription: 'none' })
+    .option('ep', { type: 'string', requiresArg: true, default: 'auto', describe: 'execution provider for feature extraction: auto|cpu|cuda' })
+    .option('json', { type: 'boolean', default: false, describe: 'print the result as JSON on stdout' })
+    .epilogue(
+      examples(
+        ['footwear train --data photos/train --out models/shoes', 'train on photos/train/<class>/*.jpg, write models/shoes/model.onnx'],
+        ['footwear train --data photos/train --epochs 100 --patience 10 --flip', 'longer training, with mirrored copies'],
+        ['footwear train --resume models/shoes', 'continue an interrupted run with its own settings'],
+      ),
+    );
 }
 
 export function buildTrainOptions(args: TrainArgs): TrainOptions {
@@ -44,15 +53,15 @@ export function buildTrainOptions(args: TrainArgs): TrainOptions {
   const defaults = defaultTrainOptions(args.data, out);
   return {
     ...defaults,
-    backbone: args.backbone,
+    backbone: args.backbone ?? defaults.backbone,
     epochs: args.epochs ?? defaults.epochs,
     batchSize: args['batch-size'] ?? defaults.batchSize,
     learningRate: args['learning-rate'] ?? defaults.learningRate,
     valSplit: args['val-split'] ?? defaults.valSplit,
     seed: args.seed ?? defaults.seed,
     patience: args.patience ?? defaults.patience,
-    flipAugment: args.flip,
-    export: args.export,
+    flipAugment: args.flip ?? defaults.flipAugment,
+    export: args.export ?? defaults.export,
     resume: args.resume !== undefined,
     ep: parseEp(args.ep),
   };

@@ -2,6 +2,7 @@ import type { Argv } from 'yargs';
 import { DEFAULT_BATCH_SIZE, parseEp } from '../infer/index.ts';
 import { DEFAULT_BATCH_SIZES, DEFAULT_IMAGES, DEFAULT_ROUNDS } from './defaults.ts';
 import { examples } from '../cli/examples.ts';
+import { integerFlag } from '../cli/flags.ts';
 
 export interface BenchArgs {
   model: string;
@@ -60,6 +61,7 @@ export async function benchCommand(args: BenchArgs): Promise<number> {
   const say = (line: string) => process.stderr.write(`${line}\n`);
   // Loaded here, not at the top: the CLI imports this module for every command, and the bench
   // pulls in TF.js and onnxruntime-web.
+  for (const flag of ['images', 'baseline-images', 'batch-size', 'rounds', 'threads'] as const) integerFlag(flag, args[flag]);
   const { runBench } = await import('./run.ts');
   const { formatText, writeReport } = await import('./report.ts');
   const report = await runBench({

@@ -30,7 +30,7 @@ export class ProviderError extends Error {
 
 export function parseEp(value: string): EpChoice {
   const choice = EP_CHOICES.find((c) => c === value.trim().toLowerCase());
-  if (!choice) throw new RangeError(`unknown execution provider "${value}"; expected one of ${EP_CHOICES.join('|')}`);
+  if (!choice) throw new RangeError(`--ep should be one of ${EP_CHOICES.join('|')}, got "${value}"`);
   return choice;
 }
 

@@ -5,6 +5,7 @@ import { writeFashionMnistFootwear } from '../../demo/fashion-mnist.ts';
 import { evaluate } from '../../eval/index.ts';
 import { loadModel } from '../../infer/index.ts';
 import { defaultTrainOptions } from '../../train/index.ts';
+import { integerFlag } from '../flags.ts';
 import { formatReport } from './eval.ts';
 import { runTraining } from './train.ts';
 import { examples } from '../examples.ts';
@@ -26,6 +27,8 @@ export function demoOptions(yargs: Argv) {
 /** The main job on a built-in default: Fashion-MNIST footwear -> train -> ONNX -> eval -> predict. */
 export async function demoCommand(args: { out: string; 'train-per-class': number; 'test-per-class': number; json: boolean }): Promise<number> {
   const say = (line: string) => process.stderr.write(`${line}\n`);
+  integerFlag('train-per-class', args['train-per-class']);
+  integerFlag('test-per-class', args['test-per-class']);
   const dataRoot = path.join(args.out, 'data');
   await rm(dataRoot, { recursive: true, force: true });
   say(`demo: writing Fashion-MNIST footwear images (Sandal, Sneaker, Ankle_boot) to ${dataRoot}`);

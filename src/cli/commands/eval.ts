@@ -1,6 +1,7 @@
 import type { Argv } from 'yargs';
 import { evaluate, type EvalReport } from '../../eval/index.ts';
 import { DEFAULT_BATCH_SIZE, loadModel, parseEp } from '../../infer/index.ts';
+import { integerFlag } from '../flags.ts';
 import { createProgress } from '../progress.ts';
 import { examples } from '../examples.ts';
 
@@ -39,9 +40,10 @@ export function formatReport(r: EvalReport): string {
 }
 
 export async function evalCommand(args: EvalArgs): Promise<number> {
+  const batchSize = integerFlag('batch-size', args['batch-size']);
   const classifier = await loadModel(args.model, { ep: parseEp(args.ep), log: (l) => process.stderr.write(`${l}\n`) });
   const progress = args.json ? undefined : createProgress('eval');
-  const report = await evaluate(classifier, args.data, { batchSize: args['batch-size'], progress: progress?.update });
+  const report = await evaluate(classifier, args.data, { batchSize, progress: progress?.update });
   progress?.stop();
   process.stdout.write(args.json ? `${JSON.stringify(report, null, 2)}\n` : `${formatReport(report)}\n`);
   return 0;

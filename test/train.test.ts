@@ -37,7 +37,7 @@ test('early stopping restores the best epoch, and a run interrupted mid-way resu
   assert.equal(full.valAccuracy, best.valAccuracy);
   if (full.history.length < base.epochs) assert.equal(full.history.length, full.bestEpoch + base.patience, 'stops after `patience` epochs without improvement');
 
-  // Interrupt after epoch 2 as a crash would (the checkpoint of epoch 2 is on disk), then resume.
+  // Interrupt as epoch 3 is reported, as a crash would (its checkpoint is on disk), then resume.
   const dir = await mkdtemp(path.join(os.tmpdir(), 'fw-resume-'));
   await assert.rejects(
     train({ ...base, out: dir }, {
@@ -48,10 +48,10 @@ test('early stopping restores the best epoch, and a run interrupted mid-way resu
     /simulated crash/,
   );
   const checkpoint = JSON.parse(await readFile(path.join(dir, 'checkpoint.json'), 'utf8')) as { state: { epoch: number } };
-  assert.equal(checkpoint.state.epoch, 2, 'the last completed epoch was checkpointed');
+  assert.equal(checkpoint.state.epoch, 3, 'an epoch is checkpointed before it is reported');
   const resumed = await train({ ...base, out: dir, resume: true });
-  assert.deepEqual(resumed.history.slice(0, 2).map((h) => h.loss), full.history.slice(0, 2).map((h) => h.loss), 'the first epochs come from the checkpoint');
-  assert.ok(resumed.history.length >= 3 && resumed.history[2].epoch === 3, 'training continued at epoch 3');
+  assert.deepEqual(resumed.history.slice(0, 3).map((h) => h.loss), full.history.slice(0, 3).map((h) => h.loss), 'the first epochs come from the checkpoint');
+  assert.ok(resumed.history.length >= 4 && resumed.history[3].epoch === 4, 'training continued at epoch 4');
   assert.ok(Math.abs((resumed.valAccuracy ?? 0) - (full.valAccuracy ?? 0)) <= 0.1, `resumed ${resumed.valAccuracy} vs uninterrupted ${full.valAccuracy}`);
 });
 

@@ -80,8 +80,8 @@ export async function main(argv: string[]): Promise<void> {
     .fail((message, error) => {
       // yargs reports its own parse errors (a flag without its value) as a YError; anything else
       // was thrown by our code while building a command, which is a bug.
-      if (error && error.name !== 'YError') throw error;
-      process.stderr.write(usageFailure(message ?? error.message, argv, COMMANDS));
+      if (error instanceof Error && error.name !== 'YError') throw error;
+      process.stderr.write(usageFailure(message ?? String(error), argv, COMMANDS));
       process.exit(EXIT_CODES.usage);
     })
     .epilogue(EXIT_CODES_TEXT)

@@ -4,9 +4,10 @@ import { parseEp } from '../../infer/index.ts';
 import { defaultTrainOptions, train, type TrainOptions, type TrainResult } from '../../train/index.ts';
 import { createProgress } from '../progress.ts';
 import { examples } from '../examples.ts';
+import { resumeOptions } from './train-resume.ts';
 
 export interface TrainArgs {
-  data: string;
+  data?: string;
   out?: string;
   backbone?: string;
   epochs?: number;
@@ -25,7 +26,7 @@ export interface TrainArgs {
 export function trainOptions(yargs: Argv) {
   const d = defaultTrainOptions('', '');
   return yargs
-    .option('data', { type: 'string', demandOption: true, requiresArg: true, describe: 'dataset folder: one sub-folder of images per class' })
+    .option('data', { type: 'string', requiresArg: true, describe: 'dataset folder: one sub-folder of images per class (required, except with --resume)', defaultDescription: "with --resume, the run's" })
     .option('out', { type: 'string', requiresArg: true, describe: 'model directory to write', defaultDescription: 'models/<data folder name>' })
     .option('backbone', { type: 'string', requiresArg: true, describe: "'mobilenet' (the bundled MobileNetV2) or a TF.js LayersModel folder", defaultDescription: d.backbone })
     .option('epochs', { type: 'number', requiresArg: true, describe: 'most epochs for the head (early stopping may end sooner)', defaultDescription: String(d.epochs) })
@@ -36,7 +37,14 @@ export function trainOptions(yargs: Argv) {
     .option('patience', { type: 'number', requiresArg: true, describe: 'epochs without a better validation loss before stopping (the best epoch is kept)', defaultDescription: String(d.patience) })
     .option('flip', { type: 'boolean', describe: 'add mirrored copies of the training images (doubles feature extraction)', defaultDescription: String(d.flipAugment) })
     .option('export', { type: 'boolean', describe: 'export to ONNX at the end (--no-export skips it)', defaultDescription: String(d.export) })
-    .option('resume', { type: 'string', requiresArg: true, describe: 'continue an interrupted run in this model directory', defaultDescription: 'none' })
+    .option('resume', {
+      type: 'string',
+      requiresArg: true,
+      describe: 'continue the interrupted run in this model directory with the settings it started with (a flag that differs is an error)',
+      defaultDescription: 'none',
+    })
+    // Returned, not thrown: yargs reports a returned string as a usage error (exit 2).
+    .check((argv) => argv.data !== undefined || argv.resume !== undefined || 'missing required option --data (or --resume DIR to continue an interrupted run)')
     .option('ep', { type: 'string', requiresArg: true, default: 'auto', describe: 'execution provider for feature extraction: auto|cpu|cuda' })
     .option('json', { type: 'boolean', default: false, describe: 'print the result as JSON on stdout' })
     .epilogue(
@@ -48,8 +56,9 @@ export function trainOptions(yargs: Argv) {
     );
 }
 
-export function buildTrainOptions(args: TrainArgs): TrainOptions {
-  const out = args.resume ?? args.out ?? path.join('models', path.basename(path.resolve(args.data)));
+/** Options of a new run: the flags given, defaults for the rest. */
+export function buildTrainOptions(args: TrainArgs & { data: string }): TrainOptions {
+  const out = args.out ?? path.join('models', path.basename(path.resolve(args.data)));
   const defaults = defaultTrainOptions(args.data, out);
   return {
     ...defaults,
@@ -62,7 +71,7 @@ export function buildTrainOptions(args: TrainArgs): TrainOptions {
     patience: args.patience ?? defaults.patience,
     flipAugment: args.flip ?? defaults.flipAugment,
     export: args.export ?? defaults.export,
-    resume: args.resume !== undefined,
+    resume: false,
     ep: parseEp(args.ep),
   };
 }
@@ -90,8 +99,29 @@ export async function runTraining(options: TrainOptions, quiet: boolean): Promis
   }
 }
 
+/**
+ * Ctrl-C leaves the run resumable (settings, saved feature chunks, the last epoch's checkpoint are
+ * all on disk, each written atomically), so the interrupt says how to continue and exits 130.
+ */
+function onInterrupt(out: string): () => void {
+  const interrupted = () => {
+    process.stderr.write(`\nfootwear: interrupted; ${out} keeps what was done: footwear train --resume ${out} continues\n`);
+    process.exit(130);
+  };
+  process.once('SIGINT', interrupted);
+  return () => process.off('SIGINT', interrupted);
+}
+
 export async function trainCommand(args: TrainArgs): Promise<number> {
-  const result = await runTraining(buildTrainOptions(args), false);
+  const ep = parseEp(args.ep);
+  const options = args.resume !== undefined ? await resumeOptions({ ...args, resume: args.resume }, ep) : buildTrainOptions({ ...args, data: args.data ?? '' });
+  const done = onInterrupt(options.out);
+  let result;
+  try {
+    result = await runTraining(options, false);
+  } finally {
+    done();
+  }
   if (args.json) process.stdout.write(`${JSON.stringify(result, null, 2)}\n`);
   else {
     process.stderr.write(

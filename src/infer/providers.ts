@@ -13,7 +13,8 @@ export type EpChoice = (typeof EP_CHOICES)[number];
  * over the .npmrc setting, and `npm rebuild` reruns the package's install script.
  */
 export const CUDA_INSTALL_HINT =
-  'install the CUDA provider with: ONNXRUNTIME_NODE_INSTALL=cuda12 npm rebuild onnxruntime-node ' +
+  // --ignore-scripts=false: this repository's .npmrc runs no install scripts by default.
+  'install the CUDA provider with: ONNXRUNTIME_NODE_INSTALL=cuda12 npm rebuild onnxruntime-node --ignore-scripts=false ' +
   '(Linux x64 only; needs an NVIDIA driver with CUDA 12 and cuDNN 9), or run with --ep cpu';
 
 /** A requested execution provider cannot run here; the message says why and what to do. */

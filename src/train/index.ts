@@ -16,10 +16,12 @@ import type { FeatureSet } from './extract.ts';
 import { trainHead, type HeadState } from './head.ts';
 import { checkTrainOptions, TrainError, type TrainOptions } from './options.ts';
 import { removeRunFile, RUN_FILE, writeRunFile } from './run-file.ts';
+import { describeStop, type StopReason } from './stop.ts';
 
 export { defaultTrainOptions, TrainError, type TrainOptions } from './options.ts';
 export { readRunFile, RUN_FILE, type RunSettings } from './run-file.ts';
 export type { TrainEvents, EpochStats } from './events.ts';
+export { describeStop, type StopReason } from './stop.ts';
 
 export interface TrainResult {
   modelDir: string;
@@ -29,6 +31,8 @@ export interface TrainResult {
   bestEpoch: number;
   valAccuracy?: number;
   history: EpochStats[];
+  /** Why the head stopped where it did (also said in one log line). */
+  stop: StopReason;
   skipped: { file: string; reason: string }[];
   /** Byte-identical images filed under different classes (a warning, not an error). */
   duplicates: { file: string; label: string }[][];
@@ -137,6 +141,13 @@ export async function train(options: TrainOptions, events: TrainEvents = {}): Pr
     resume: previous?.key === key ? previous.state : undefined,
   });
   const headSeconds = (Date.now() - headStarted) / 1000;
+  const stop: StopReason = {
+    reason: state.epoch < options.epochs ? 'patience' : 'epochs',
+    lastEpoch: state.epoch,
+    bestEpoch: state.bestEpoch,
+    monitored: val ? 'validation loss' : 'training loss',
+  };
+  log(describeStop(stop, options));
 
   const classifier = assembleClassifier(tf, base, featureLayers, head, norm, config);
   const spec: ModelSpec = {
@@ -164,6 +175,7 @@ export async function train(options: TrainOptions, events: TrainEvents = {}): Pr
     executionProvider,
     bestEpoch: state.bestEpoch,
     valAccuracy: best?.valAccuracy,
+    stop,
     history: state.history,
     skipped,
     duplicates: duplicates.map((d) => d.files.map((f) => ({ file: f.file, label: dataset.labels[f.label] }))),

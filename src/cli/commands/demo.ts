@@ -7,7 +7,7 @@ import { loadModel } from '../../infer/index.ts';
 import { defaultTrainOptions } from '../../train/index.ts';
 import { integerFlag } from '../flags.ts';
 import { formatReport } from './eval.ts';
-import { runTraining } from './train.ts';
+import { runTraining, trainSummary } from './train.ts';
 import { examples } from '../examples.ts';
 
 export function demoOptions(yargs: Argv) {
@@ -33,7 +33,9 @@ export async function demoCommand(args: { out: string; 'train-per-class': number
   await rm(dataRoot, { recursive: true, force: true });
   say(`demo: writing Fashion-MNIST footwear images (Sandal, Sneaker, Ankle_boot) to ${dataRoot}`);
   const data = await writeFashionMnistFootwear(dataRoot, { train: args['train-per-class'], test: args['test-per-class'] });
-  const trained = await runTraining({ ...defaultTrainOptions(data.train, args.out) }, args.json);
+  const options = defaultTrainOptions(data.train, args.out);
+  const trained = await runTraining(options, args.json);
+  if (!args.json) say(trainSummary(trained));
   const classifier = await loadModel(args.out, { log: say });
   const report = await evaluate(classifier, data.test);
   const sampleDir = path.join(data.test, 'Sneaker');

@@ -99,6 +99,16 @@ export async function runTraining(options: TrainOptions, quiet: boolean): Promis
   }
 }
 
+/** What `train` prints at the end (and `demo` after its training). */
+export function trainSummary(result: TrainResult): string {
+  const accuracy = result.valAccuracy !== undefined ? `, validation accuracy ${(result.valAccuracy * 100).toFixed(2)}%` : '';
+  const onnx = result.onnx ? ` (ONNX ${result.onnx.path}, max |ONNX - TF.js| ${result.onnx.maxAbsDiff.toExponential(2)})` : '';
+  return [
+    `trained ${result.labels.length} classes in ${result.seconds.total.toFixed(0)}s; best epoch ${result.bestEpoch}${accuracy}`,
+    `model: ${result.modelDir}${onnx}`,
+  ].join('\n');
+}
+
 /**
  * Ctrl-C leaves the run resumable (settings, saved feature chunks, the last epoch's checkpoint are
  * all on disk, each written atomically), so the interrupt says how to continue and exits 130.
@@ -123,12 +133,6 @@ export async function trainCommand(args: TrainArgs): Promise<number> {
     done();
   }
   if (args.json) process.stdout.write(`${JSON.stringify(result, null, 2)}\n`);
-  else {
-    process.stderr.write(
-      `trained ${result.labels.length} classes in ${result.seconds.total.toFixed(0)}s; best epoch ${result.bestEpoch}` +
-        (result.valAccuracy !== undefined ? `, validation accuracy ${(result.valAccuracy * 100).toFixed(2)}%` : '') +
-        `\nmodel: ${result.modelDir}${result.onnx ? ` (ONNX ${result.onnx.path}, max |ONNX - TF.js| ${result.onnx.maxAbsDiff.toExponential(2)})` : ''}\n`,
-    );
-  }
+  else process.stderr.write(`${trainSummary(result)}\n`);
   return 0;
 }

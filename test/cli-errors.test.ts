@@ -1,12 +1,12 @@
 import assert from 'node:assert/strict';
-import { execFile } from 'node:child_process';
-import { mkdtemp, writeFile } from 'node:fs/promises';
+import { execFile, spawn } from 'node:child_process';
+import { mkdtemp, readFile, writeFile } from 'node:fs/promises';
 import { createServer, type Server } from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { test } from 'node:test';
 import { fileURLToPath } from 'node:url';
-import { SHOES } from './fixtures/shared-data.ts';
+import { firstFiles, SHOES } from './fixtures/shared-data.ts';
 import { trainedModel } from './fixtures/trained-model.ts';
 
 // Ordinary mistakes end in one `footwear:` line naming the flag, what was expected and what came,
@@ -97,4 +97,33 @@ test('serve with a bad --model fails before saying it listens', async () => {
 test('serve --port out of range says which ports are valid', async () => {
   const r = await footwear('serve', '--model', await trainedModel(), '--port', '70000');
   assertOneLine(r, /--port should be an integer from 0 to 65535 .*got 70000/);
+});
+
+test("serve's ready line is a curl call that works; SIGTERM stops it with exit 0", async () => {
+  const model = await trainedModel();
+  const [photo] = await firstFiles(path.join(SHOES, 'test'), 1);
+  const child = spawn(process.execPath, [BIN, 'serve', '--model', model, '--port', '0'], { stdio: ['ignore', 'ignore', 'pipe'] });
+  let stderr = '';
+  child.stderr.setEncoding('utf8');
+  const ready = await new Promise<string>((resolve, reject) => {
+    child.stderr.on('data', (text: string) => {
+      stderr += text;
+      const line = stderr.split('\n').find((l) => l.startsWith('ready: '));
+      if (line) resolve(line);
+    });
+    child.on('close', () => reject(new Error(`serve exited before it was ready:\n${stderr}`)));
+  });
+  const exited = new Promise<number | null>((resolve) => child.on('close', resolve));
+  try {
+    // ready: curl -H 'Content-Type: image/jpeg' --data-binary @photo.jpg http://127.0.0.1:PORT/v1/classify
+    const m = ready.match(/^ready: curl -H '([^:]+): ([^']+)' --data-binary @photo\.jpg (http:\/\/127\.0\.0\.1:\d+\/v1\/classify)$/);
+    assert.ok(m, ready);
+    const response = await fetch(m[3], { method: 'POST', headers: { [m[1]]: m[2] }, body: new Uint8Array(await readFile(photo.file)) });
+    assert.equal(response.status, 200);
+    assert.ok(['Boot', 'Sandal', 'Shoe'].includes(((await response.json()) as { label: string }).label));
+  } finally {
+    child.kill('SIGTERM');
+  }
+  assert.equal(await exited, 0, stderr);
+  assert.match(stderr, /\nstopped\n$/);
 });

@@ -149,7 +149,10 @@ describe('footwear serve', () => {
 
     const big = await postImage(`${server.url}/v1/classify`, new Uint8Array(MAX_BODY + 1));
     assert.equal(big.status, 413);
-    assert.equal((await errorOf(big)).code, 'body-too-large');
+    assert.deepEqual(await errorOf(big), {
+      code: 'body-too-large',
+      message: `the upload is larger than the server's limit of ${MAX_BODY} bytes; the server's --max-body-bytes option raises it`,
+    });
 
     const huge = new Uint8Array(await sharp({ create: { width: 400, height: 400, channels: 3, background: '#808080' } }).png().toBuffer());
     const tooMany = await postImage(`${server.url}/v1/classify`, huge, 'image/png');
@@ -179,7 +182,7 @@ describe('footwear serve', () => {
     form.append('files', new Blob([huge], { type: 'image/png' }), 'huge.png');
     const response = await fetch(`${server.url}/v1/classify/batch?top_k=2`, { method: 'POST', body: form });
     assert.equal(response.status, 200);
-    const { results } = (await response.json()) as { results: (Partial<ClassifyBody> & { file: string; error?: { code: string } })[] };
+    const { results } = (await response.json()) as { results: (Partial<ClassifyBody> & { file: string; error?: { code: string; message: string } })[] };
     assert.deepEqual(
       results.map((r) => r.file),
       [path.basename(photos[0].file), 'notes.jpg', 'second (2).png', 'empty.jpg', 'big.jpg', 'huge.png'],
@@ -190,6 +193,22 @@ describe('footwear serve', () => {
       results.map((r) => r.error?.code),
       [undefined, 'unsupported', undefined, 'empty', 'body-too-large', 'too-large'],
     );
+    assert.match(results[4].error?.message ?? '', new RegExp(`limit of ${MAX_BODY} bytes; the server's --max-body-bytes option raises it$`));
+  });
+
+  test('application/octet-stream is taken as an image; its format is read from the bytes', async () => {
+    const jpeg = await postImage(`${server.url}/v1/classify?top_k=2`, photos[0].bytes, 'application/octet-stream');
+    assert.equal(jpeg.status, 200);
+    assertRanked((await jpeg.json()) as ClassifyBody, labels, 2);
+    const png = await postImage(`${server.url}/v1/classify`, new Uint8Array(await sharp(photos[1].bytes).png().toBuffer()), 'application/octet-stream');
+    assert.equal(png.status, 200);
+    const text = await postImage(`${server.url}/v1/classify`, 'plain words, no picture', 'application/octet-stream');
+    assert.equal(text.status, 400);
+    assert.equal((await errorOf(text)).code, 'unsupported');
+    // curl's default for --data-binary: refused, saying how to send it instead.
+    const form = await postImage(`${server.url}/v1/classify`, photos[0].bytes, 'application/x-www-form-urlencoded');
+    assert.equal(form.status, 415);
+    assert.match((await errorOf(form)).message, /curl -H 'Content-Type: image\/jpeg' --data-binary @photo\.jpg/);
   });
 
   test('POST /v1/classify/batch refuses non-multipart bodies and empty forms', async () => {

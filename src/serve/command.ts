@@ -1,6 +1,7 @@
 import type { Argv } from 'yargs';
 import { parseEp } from '../infer/index.ts';
 import { listenError } from './listen-error.ts';
+import { curlExample } from './media.ts';
 import { SERVE_DEFAULTS } from './options.ts';
 import { startServer, type RunningServer } from './server.ts';
 import { examples } from '../cli/examples.ts';
@@ -87,7 +88,7 @@ export async function serveCommand(args: ServeArgs): Promise<number> {
     process.off('SIGINT', onSignal);
     throw listenError(error, args.host, args.port) ?? error;
   }
-  say(`ready: POST ${server.url}/v1/classify${args.web ? `, web demo at ${server.url}/` : ''}`);
+  say(`ready: ${curlExample(server.url)}${args.web ? `; web demo at ${server.url}/` : ''}`);
   const signal = await stopping;
   // A second signal while draining means the operator will not wait: leave at once.
   const impatient = () => process.exit(1);

@@ -84,7 +84,7 @@ test('--ep with an unknown value fails listing the valid ones', async () => {
   const model = await trainedModel();
   const r = await footwear('predict', '--model', model, 'x.jpg', '--ep', 'gpu');
   assert.equal(r.code, 1);
-  assert.match(r.stderr, /unknown execution provider "gpu"; expected one of auto\|cpu\|cuda/);
+  assert.match(r.stderr, /^footwear: --ep should be one of auto\|cpu\|cuda, got "gpu"$/m);
 });
 
 test('train on a one-class folder stops with a clear message and no stack trace', async () => {
@@ -137,4 +137,48 @@ test('convert on a folder without a TF.js model says what is missing', async () 
   const r = await footwear('convert', '--model', await mkdtemp(path.join(os.tmpdir(), 'fw-empty-')));
   assert.equal(r.code, 1);
   assert.match(r.stderr, /^footwear: .*no TF\.js model at .*tfjs\/model\.json/m);
+});
+
+test('flag errors name the flag as typed, what it takes and what came, before any model is loaded', async () => {
+  const cases: [string[], string][] = [
+    [['predict', '--model', 'nowhere', 'x.jpg', '--top-k', '0'], '--top-k should be a positive integer, got 0'],
+    [['predict', '--model', 'nowhere', 'x.jpg', '--top-k', 'many'], '--top-k should be a positive integer, got a value that is not a number'],
+    [['predict', '--model', 'nowhere', 'x.jpg', '--batch-size', '-1'], '--batch-size should be a positive integer, got -1'],
+    [['predict', '--model', 'nowhere', 'x.jpg', '--preprocess-workers', '1.5'], '--preprocess-workers should be an integer >= 0, got 1.5'],
+    [['eval', '--model', 'nowhere', '--data', 'x', '--batch-size', '0'], '--batch-size should be a positive integer, got 0'],
+    [['serve', '--model', 'nowhere', '--max-batch', '0'], '--max-batch should be an integer >= 1, got 0'],
+    [['bench', '--model', 'nowhere', '--data', 'x', '--rounds', '0'], '--rounds should be a positive integer, got 0'],
+    [['train', '--data', 'nowhere', '--epochs', '-1'], '--epochs should be a positive integer, got -1'],
+  ];
+  const outcomes = await Promise.all(cases.map(([args]) => footwear(...args)));
+  cases.forEach(([args, message], i) => {
+    assert.equal(outcomes[i].code, 1, `${args.join(' ')}: ${outcomes[i].stderr}`);
+    assert.equal(outcomes[i].stderr, `footwear: ${message}\n`, args.join(' '));
+  });
+});
+
+test('predict --top-k: more than the model has labels is an error; the text output shows the k best', async () => {
+  const model = await trainedModel();
+  const [photo] = await firstFiles(path.join(SHOES, 'test'), 1);
+  const tooMany = await footwear('predict', '--model', model, photo.file, '--top-k', '5');
+  assert.equal(tooMany.code, 1);
+  assert.equal(tooMany.stderr.trimEnd().split('\n').at(-1), "footwear: --top-k should be at most 3, the model's label count (Boot, Sandal, Shoe), got 5");
+  const two = await footwear('predict', '--model', model, photo.file, '--top-k', '2');
+  assert.equal(two.code, 0, two.stderr);
+  assert.match(two.stderr, new RegExp(`^${photo.file.replace(/[()]/g, '\\$&')}: (Boot|Sandal|Shoe) [01]\\.\\d{4}, (Boot|Sandal|Shoe) [01]\\.\\d{4}$`, 'm'));
+  const one = await footwear('predict', '--model', model, photo.file);
+  assert.match(one.stderr, new RegExp(`^${photo.file.replace(/[()]/g, '\\$&')}: (Boot|Sandal|Shoe) [01]\\.\\d{4}$`, 'm'), 'without --top-k, the best label alone');
+});
+
+test('predict on a folder without images fails saying so; beside other inputs it is a warning', async () => {
+  const empty = await mkdtemp(path.join(os.tmpdir(), 'fw-empty-folder-'));
+  await writeFile(path.join(empty, 'notes.txt'), 'no photos here');
+  const alone = await footwear('predict', '--model', 'nowhere', empty);
+  assert.equal(alone.code, 1);
+  assert.match(alone.stderr, new RegExp(`^footwear: no images in ${empty} \\(looked for \\.jpg .* at any depth\\)\\n$`));
+  const [photo] = await firstFiles(path.join(SHOES, 'test'), 1);
+  const mixed = await footwear('predict', '--model', await trainedModel(), empty, photo.file);
+  assert.equal(mixed.code, 0, mixed.stderr);
+  assert.match(mixed.stderr, new RegExp(`^warning: no images in ${empty} `, 'm'));
+  assert.match(mixed.stderr, /^1 predicted, 0 failed/m);
 });

@@ -381,7 +381,7 @@ describe('helpers', () => {
   test('parseEp accepts auto|cpu|cuda and lists them otherwise', () => {
     assert.equal(parseEp('auto'), 'auto');
     assert.equal(parseEp(' CUDA '), 'cuda');
-    assert.throws(() => parseEp('gpu'), { message: 'unknown execution provider "gpu"; expected one of auto|cpu|cuda' });
+    assert.throws(() => parseEp('gpu'), { message: '--ep should be one of auto|cpu|cuda, got "gpu"' });
   });
 
   test('topK ranks best first and keeps label order on ties', () => {

@@ -3,10 +3,14 @@ import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
+import onnxProto from 'onnx-proto';
 import sharp from 'sharp';
 import { startServer, type RunningServer } from '../src/serve/index.ts';
+import { SPEC_METADATA_KEY } from '../src/core/index.ts';
 import { SHOES, firstFiles } from '../fixtures/shared-data.ts';
 import { trainedModel } from '../fixtures/trained-model.ts';
+
+const { onnx } = onnxProto;
 
 // A real server on an ephemeral loopback port, the real trained model, real catalogue photos.
 // Nothing here asserts on timing: only statuses, headers and bodies.
@@ -148,7 +152,10 @@ describe('footwear serve', () => {
 
     const big = await postImage(`${server.url}/v1/classify`, new Uint8Array(MAX_BODY + 1));
     assert.equal(big.status, 413);
-    assert.equal((await errorOf(big)).code, 'body-too-large');
+    assert.deepEqual(await errorOf(big), {
+      code: 'body-too-large',
+      message: `the upload is larger than the server's limit of ${MAX_BODY} bytes; the server's --max-body-bytes option raises it`,
+    });
 
     const huge = new Uint8Array(await sharp({ create: { width: 400, height: 400, channels: 3, background: '#808080' } }).png().toBuffer());
     const tooMany = await postImage(`${server.url}/v1/classify`, huge, 'image/png');
@@ -178,7 +185,7 @@ describe('footwear serve', () => {
     form.append('files', new Blob([huge], { type: 'image/png' }), 'huge.png');
     const response = await fetch(`${server.url}/v1/classify/batch?top_k=2`, { method: 'POST', body: form });
     assert.equal(response.status, 200);
-    const { results } = (await response.json()) as { results: (Partial<ClassifyBody> & { file: string; error?: { code: string } })[] };
+    const { results } = (await response.json()) as { results: (Partial<ClassifyBody> & { file: string; error?: { code: string; message: string } })[] };
     assert.deepEqual(
       results.map((r) => r.file),
       [path.basename(photos[0].file), 'notes.jpg', 'second (2).png', 'empty.jpg', 'big.jpg', 'huge.png'],
@@ -189,6 +196,22 @@ describe('footwear serve', () => {
       results.map((r) => r.error?.code),
       [undefined, 'unsupported', undefined, 'empty', 'body-too-large', 'too-large'],
     );
+    assert.match(results[4].error?.message ?? '', new RegExp(`limit of ${MAX_BODY} bytes; the server's --max-body-bytes option raises it$`));
+  });
+
+  test('application/octet-stream is taken as an image; its format is read from the bytes', async () => {
+    const jpeg = await postImage(`${server.url}/v1/classify?top_k=2`, photos[0].bytes, 'application/octet-stream');
+    assert.equal(jpeg.status, 200);
+    assertRanked((await jpeg.json()) as ClassifyBody, labels, 2);
+    const png = await postImage(`${server.url}/v1/classify`, new Uint8Array(await sharp(photos[1].bytes).png().toBuffer()), 'application/octet-stream');
+    assert.equal(png.status, 200);
+    const text = await postImage(`${server.url}/v1/classify`, 'plain words, no picture', 'application/octet-stream');
+    assert.equal(text.status, 400);
+    assert.equal((await errorOf(text)).code, 'unsupported');
+    // curl's default for --data-binary: refused, saying how to send it instead.
+    const form = await postImage(`${server.url}/v1/classify`, photos[0].bytes, 'application/x-www-form-urlencoded');
+    assert.equal(form.status, 415);
+    assert.match((await errorOf(form)).message, /curl -H 'Content-Type: image\/jpeg' --data-binary @photo\.jpg/);
   });
 
   test('POST /v1/classify/batch refuses non-multipart bodies and empty forms', async () => {
@@ -372,14 +395,34 @@ describe('footwear serve under load and shutdown', () => {
     await assert.rejects(postImage(`${server.url}/v1/classify`, photos[0].bytes), 'the port is closed after close()');
   });
 
-  test('a model that cannot be loaded rejects startServer and frees the port', async () => {
+  test('a missing model rejects startServer before it listens', async () => {
     const missing = path.join(os.tmpdir(), 'footwear-no-such-model');
     let url = '';
     await assert.rejects(
       startServer({ model: missing, port: 0, onListening: (u) => (url = u) }),
       (error: Error) => error.name === 'ModelError' && error.message.includes(missing),
     );
+    assert.equal(url, '', 'never listened');
+  });
+
+  test('a model whose spec reads but whose graph disagrees rejects startServer and frees the port', async () => {
+    // Four labels in the spec, three scores from the graph: found only once a worker runs it.
+    const model = onnx.ModelProto.decode(await readFile(path.join(modelDir, 'model.onnx')));
+    model.metadataProps = model.metadataProps.map((p) => {
+      if (p.key !== SPEC_METADATA_KEY) return p;
+      const spec = JSON.parse(p.value ?? '{}') as { labels: string[] };
+      return { key: p.key, value: JSON.stringify({ ...spec, labels: [...spec.labels, 'Slipper'] }) };
+    });
+    const dir = await mkdtemp(path.join(os.tmpdir(), 'footwear-serve-four-labels-'));
+    const file = path.join(dir, 'four-labels.onnx');
+    await writeFile(file, onnx.ModelProto.encode(model).finish());
+    let url = '';
+    await assert.rejects(
+      startServer({ model: file, port: 0, onListening: (u) => (url = u) }),
+      (error: Error) => error.name === 'ModelError' && /spec lists 4 labels/.test(error.message),
+    );
     assert.ok(url);
     await assert.rejects(fetch(`${url}/healthz`));
+    await rm(dir, { recursive: true, force: true });
   });
 });

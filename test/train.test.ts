@@ -5,7 +5,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { test } from 'node:test';
 import { loadModel } from '../src/node/index.ts';
-import { defaultTrainOptions, train, type EpochStats } from '../src/train/index.ts';
+import { defaultTrainOptions, describeStop, train, type EpochStats } from '../src/train/index.ts';
 import { firstFiles, SHOES, subsetDataset } from '../fixtures/shared-data.ts';
 import { loadBaseModel, loadTf, saveTfjsModel, truncate } from '../src/backbone/index.ts';
 import { trainedModel } from '../fixtures/trained-model.ts';
@@ -37,7 +37,7 @@ test('early stopping restores the best epoch, and a run interrupted mid-way resu
   assert.equal(full.valAccuracy, best.valAccuracy);
   if (full.history.length < base.epochs) assert.equal(full.history.length, full.bestEpoch + base.patience, 'stops after `patience` epochs without improvement');
 
-  // Interrupt after epoch 2 as a crash would (the checkpoint of epoch 2 is on disk), then resume.
+  // Interrupt as epoch 3 is reported, as a crash would (its checkpoint is on disk), then resume.
   const dir = await mkdtemp(path.join(os.tmpdir(), 'fw-resume-'));
   await assert.rejects(
     train({ ...base, out: dir }, {
@@ -48,10 +48,10 @@ test('early stopping restores the best epoch, and a run interrupted mid-way resu
     /simulated crash/,
   );
   const checkpoint = JSON.parse(await readFile(path.join(dir, 'checkpoint.json'), 'utf8')) as { state: { epoch: number } };
-  assert.equal(checkpoint.state.epoch, 2, 'the last completed epoch was checkpointed');
+  assert.equal(checkpoint.state.epoch, 3, 'an epoch is checkpointed before it is reported');
   const resumed = await train({ ...base, out: dir, resume: true });
-  assert.deepEqual(resumed.history.slice(0, 2).map((h) => h.loss), full.history.slice(0, 2).map((h) => h.loss), 'the first epochs come from the checkpoint');
-  assert.ok(resumed.history.length >= 3 && resumed.history[2].epoch === 3, 'training continued at epoch 3');
+  assert.deepEqual(resumed.history.slice(0, 3).map((h) => h.loss), full.history.slice(0, 3).map((h) => h.loss), 'the first epochs come from the checkpoint');
+  assert.ok(resumed.history.length >= 4 && resumed.history[3].epoch === 4, 'training continued at epoch 4');
   assert.ok(Math.abs((resumed.valAccuracy ?? 0) - (full.valAccuracy ?? 0)) <= 0.1, `resumed ${resumed.valAccuracy} vs uninterrupted ${full.valAccuracy}`);
 });
 
@@ -84,4 +84,39 @@ test('a photo filed under two classes is reported as a duplicate, and training s
   assert.equal(result.duplicates.length, 1);
   assert.deepEqual(result.duplicates[0].map((d) => d.label).sort(), ['Boot', 'Shoe']);
   assert.ok(lines.some((l) => /warning: 1 image\(s\) appear under more than one class/.test(l) && l.includes('copy of a boot.jpg')));
+});
+
+test('training says why it stopped: early stopping, or a best epoch that is the last one allowed', async () => {
+  const data = await subsetDataset(path.join(SHOES, 'train'), 20, 'shoes-train');
+  const base = { ...defaultTrainOptions(data, ''), export: false };
+
+  // A high learning rate and --patience 1: the validation loss cannot fall 200 epochs in a row.
+  const early: string[] = [];
+  const stopped = await train({ ...base, out: await mkdtemp(path.join(os.tmpdir(), 'fw-early-')), epochs: 200, patience: 1, learningRate: 3e-2 }, { log: (l) => early.push(l) });
+  assert.equal(stopped.stop.reason, 'patience');
+  assert.equal(stopped.history.length, stopped.bestEpoch + 1);
+  assert.ok(
+    early.includes(`early stopping after epoch ${stopped.bestEpoch + 1} of 200: no better validation loss than epoch ${stopped.bestEpoch}'s for 1 epochs (--patience 1); kept epoch ${stopped.bestEpoch}`),
+    early.join('\n'),
+  );
+
+  // One epoch allowed: the best is necessarily the last, and more epochs might help.
+  const last: string[] = [];
+  await train({ ...base, out: await mkdtemp(path.join(os.tmpdir(), 'fw-last-')), epochs: 1 }, { log: (l) => last.push(l) });
+  assert.ok(last.includes('note: the best epoch was the last one allowed (--epochs 1) and the validation loss was still falling; a higher --epochs may give a better model'), last.join('\n'));
+
+  await assert.rejects(train({ ...base, out: await mkdtemp(path.join(os.tmpdir(), 'fw-p0-')), patience: 0 }), { name: 'TrainError', message: '--patience should be a positive integer, got 0' });
+});
+
+test('describeStop names each ending and what to change', () => {
+  const o = { epochs: 40, patience: 6 };
+  assert.equal(
+    describeStop({ reason: 'patience', lastEpoch: 17, bestEpoch: 11, monitored: 'validation loss' }, o),
+    "early stopping after epoch 17 of 40: no better validation loss than epoch 11's for 6 epochs (--patience 6); kept epoch 11",
+  );
+  assert.equal(
+    describeStop({ reason: 'epochs', lastEpoch: 40, bestEpoch: 40, monitored: 'training loss' }, o),
+    'note: the best epoch was the last one allowed (--epochs 40) and the training loss was still falling; a higher --epochs may give a better model',
+  );
+  assert.equal(describeStop({ reason: 'epochs', lastEpoch: 40, bestEpoch: 37, monitored: 'validation loss' }, o), 'ran all 40 epochs; kept epoch 37, the lowest validation loss');
 });

@@ -115,6 +115,18 @@ describe('web page', { skip: noBrowser }, () => {
     await page.close();
   });
 
+  test('opened from disk (file://), the page says to serve it over HTTP instead of loading forever', async () => {
+    const page = await browser.newPage();
+    await page.goto(`file://${path.join(site.out, 'index.html')}`);
+    await page.waitForFunction(() => document.querySelector('[data-testid="status"]')?.getAttribute('data-state') !== 'loading', null, { timeout: 30_000 });
+    assert.equal(await page.getByTestId('status').textContent(), 'error');
+    assert.equal(
+      await page.locator('.error').textContent(),
+      `This page has to be served over HTTP; browsers do not run its scripts from a file. Run: npx footwear serve --model ${site.out}/model.onnx --web ${site.out} and open http://127.0.0.1:8080/ (any static server works; with COOP/COEP headers it runs multi-threaded).`,
+    );
+    await page.close();
+  });
+
   test('without isolation the page runs single-threaded wasm with the same answers, and a bad file fails alone', async () => {
     const plain = await serveStatic(site.out, { isolate: false });
     const bogus = path.join(work, 'not a photo.jpg');
@@ -127,6 +139,10 @@ describe('web page', { skip: noBrowser }, () => {
       const [broken, ...rest] = await classifyInPage(page, [bogus, ...photos.slice(0, 3)]);
       assert.equal(broken.state, 'error');
       assert.match(broken.error ?? '', /cannot decode/);
+      // Its tile shows the error where the photo would be, not a broken-image icon.
+      const tile = page.locator('[data-testid="result"][data-state="error"]');
+      assert.equal(await tile.locator('img').count(), 0);
+      assert.equal(await tile.getByTestId('thumbnail-error').textContent(), broken.error);
       assertSamePredictions(rest, expected.slice(0, 3));
       await page.close();
     } finally {

@@ -99,7 +99,7 @@ export function markdownSection(report: BenchReport): string {
 function gpuPlaceholder(): string {
   return [
     `- ${GPU_NOT_MEASURED}. No number here is estimated.`,
-    '- to measure on a machine with an NVIDIA GPU (CUDA 12, cuDNN 9): `ONNXRUNTIME_NODE_INSTALL=cuda12 npm rebuild onnxruntime-node`, then',
+    '- to measure on a machine with an NVIDIA GPU (CUDA 12, cuDNN 9): `ONNXRUNTIME_NODE_INSTALL=cuda12 npm rebuild onnxruntime-node --ignore-scripts=false`, then',
     '  `npm run bench:infer -- --model DIR --data DIR --ep cuda --batch-sizes 1,32,128,256 --write`; int8/fp16 rows appear when `footwear convert --quantize int8|fp16` has written model.int8.onnx / model.fp16.onnx beside model.onnx.',
     `- without the CUDA provider, \`--ep cuda\` stops before measuring anything, saying: ${CUDA_INSTALL_HINT}.`,
   ].join('\n');

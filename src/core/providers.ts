@@ -25,7 +25,8 @@ const display = (provider: string) => DISPLAY[provider] ?? provider;
  * package's install script.
  */
 export const CUDA_INSTALL_HINT =
-  'install the CUDA provider with: ONNXRUNTIME_NODE_INSTALL=cuda12 npm rebuild onnxruntime-node ' +
+  // --ignore-scripts=false: this repository's .npmrc runs no install scripts by default.
+  'install the CUDA provider with: ONNXRUNTIME_NODE_INSTALL=cuda12 npm rebuild onnxruntime-node --ignore-scripts=false ' +
   '(Linux x64 only; needs an NVIDIA driver with CUDA 12 and cuDNN 9), or run with --ep cpu';
 
 const HINTS: Readonly<Record<string, string>> = { cuda: CUDA_INSTALL_HINT };
@@ -44,7 +45,7 @@ export class ProviderError extends UserError {
 
 export function parseEp(value: string): EpChoice {
   const choice = EP_CHOICES.find((c) => c === value.trim().toLowerCase());
-  if (!choice) throw new RangeError(`unknown execution provider "${value}"; expected one of ${EP_CHOICES.join('|')}`);
+  if (!choice) throw new RangeError(`--ep should be one of ${EP_CHOICES.join('|')}, got "${value}"`);
   return choice;
 }
 

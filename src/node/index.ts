@@ -2,7 +2,7 @@
 // threads, and atomic writes. Importing it registers onnxruntime-node as the preferred runtime.
 import './register.ts';
 
-export { loadModel, resolveModelFile, readModelFile, checkDerivedModel, type LoadModelOptions } from './model.ts';
+export { loadModel, readModelSpec, resolveModelFile, readModelFile, checkDerivedModel, type LoadModelOptions } from './model.ts';
 export { Classifier, DEFAULT_BATCH_SIZE, type ClassifyFilesOptions } from './classifier.ts';
 export { decodeImage, maxFileBytes, ImageError, type DecodedImage, type DecodeOptions } from './decode.ts';
 export { prepareFile, prepareImage, imageToInput, decodeInput, writeInput, type Prepared, type DecodedInput, type InputSlot } from './prepare.ts';

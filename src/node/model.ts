@@ -67,6 +67,17 @@ export async function checkDerivedModel(file: string, spec: ModelSpec): Promise<
 }
 
 /**
+ * The model file and its spec, without starting ONNX Runtime: a quick check of a path that a
+ * server makes before it listens, so a wrong --model fails before anything says "listening".
+ */
+export async function readModelSpec(pathOrDir: string): Promise<{ file: string; spec: ModelSpec }> {
+  const file = await resolveModelFile(pathOrDir);
+  const spec = specFromModel(await readModelFile(file), file);
+  await checkDerivedModel(file, spec);
+  return { file, spec };
+}
+
+/**
  * Loads an exported footwear model (a folder holding model.onnx, or the .onnx file itself).
  * Every problem with the file surfaces as one ModelError naming the file and the reason.
  */

@@ -2,7 +2,7 @@ import multipart from '@fastify/multipart';
 import Fastify, { type FastifyInstance, type FastifyReply } from 'fastify';
 import type { ServeContext } from './context.ts';
 import { HttpError, toHttpError } from './http-error.ts';
-import { IMAGE_TYPES, unsupportedType } from './media.ts';
+import { bodyTooLarge, IMAGE_TYPES, unsupportedType } from './media.ts';
 import { batchRoute } from './routes/batch.ts';
 import { classifyRoute } from './routes/classify.ts';
 import { probeRoutes } from './routes/probes.ts';
@@ -48,8 +48,14 @@ export async function buildApp(context: ServeContext): Promise<FastifyInstance> 
 
   app.setErrorHandler(async (thrown, request, reply) => {
     const mapped = toHttpError(thrown);
-    // Fastify's own 415 does not say what would have been accepted.
-    const error = mapped.code === 'unsupported-media-type' && !(thrown instanceof HttpError) ? unsupportedType(request.headers['content-type']) : mapped;
+    // Fastify's own 415 does not say what would have been accepted, nor its 413 the limit.
+    const framework = !(thrown instanceof HttpError);
+    const error =
+      framework && mapped.code === 'unsupported-media-type'
+        ? unsupportedType(request.headers['content-type'])
+        : framework && mapped.code === 'body-too-large'
+          ? bodyTooLarge(options.maxBodyBytes)
+          : mapped;
     // The client sees a generic message for a bug; the operator gets the stack.
     if (error.status >= 500 && error.status !== 503) {
       const detail = error.code === 'internal' && thrown instanceof Error ? (thrown.stack ?? thrown.message) : error.message;

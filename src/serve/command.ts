@@ -1,7 +1,10 @@
 import type { Argv } from 'yargs';
 import { parseEp } from '../core/index.ts';
+import { listenError } from './listen-error.ts';
+import { curlExample } from './media.ts';
 import { SERVE_DEFAULTS } from './options.ts';
 import { startServer, type RunningServer } from './server.ts';
+import { examples } from '../cli/examples.ts';
 
 export interface ServeArgs {
   model: string;
@@ -22,19 +25,26 @@ export interface ServeArgs {
 export function serveOptions(yargs: Argv) {
   const d = SERVE_DEFAULTS;
   return yargs
-    .option('model', { type: 'string', demandOption: true, describe: 'model directory or .onnx file' })
-    .option('host', { type: 'string', default: d.host, describe: 'interface to listen on' })
-    .option('port', { type: 'number', default: d.port, describe: 'TCP port (0: any free port)' })
-    .option('ep', { type: 'string', default: d.ep, describe: 'execution provider: auto|cpu|cuda' })
-    .option('threads', { type: 'number', describe: 'ONNX Runtime intra-op threads per worker (default: (cores - 1) / workers, at least 1)' })
-    .option('workers', { type: 'number', default: d.workers, describe: 'inference worker threads, one model session each' })
-    .option('max-batch', { type: 'number', default: d.maxBatch, describe: 'images per inference run' })
-    .option('max-delay-ms', { type: 'number', default: d.maxDelayMs, describe: 'longest wait for a batch to fill' })
-    .option('max-body-bytes', { type: 'number', default: d.maxBodyBytes, describe: 'largest image upload (and largest file of a batch upload)' })
-    .option('max-queue', { type: 'number', describe: 'images in the server at once (decoding, waiting or running) before 429 [default: 2 x max-batch x workers]' })
-    .option('max-wait-ms', { type: 'number', default: d.maxWaitMs, describe: 'expected wait for inference beyond which 429, for a latency budget (0: off, only --max-queue)' })
-    .option('max-pixels', { type: 'number', default: d.maxPixels, describe: 'largest width x height decoded (bigger: 422)' })
-    .option('web', { type: 'string', describe: 'folder to serve at / (the web demo), with cross-origin isolation headers' });
+    .option('model', { type: 'string', demandOption: true, requiresArg: true, describe: 'model directory or .onnx file' })
+    .option('host', { type: 'string', requiresArg: true, default: d.host, describe: 'interface to listen on (0.0.0.0: every interface)' })
+    .option('port', { type: 'number', requiresArg: true, default: d.port, describe: 'TCP port (0: any free port)' })
+    .option('ep', { type: 'string', requiresArg: true, default: d.ep, describe: 'execution provider: auto|cpu|cuda' })
+    .option('threads', { type: 'number', requiresArg: true, describe: 'ONNX Runtime intra-op threads per worker', defaultDescription: 'cores / workers, at least 1' })
+    .option('workers', { type: 'number', requiresArg: true, default: d.workers, describe: 'inference worker threads, one model session each' })
+    .option('max-batch', { type: 'number', requiresArg: true, default: d.maxBatch, describe: 'images per inference run' })
+    .option('max-delay-ms', { type: 'number', requiresArg: true, default: d.maxDelayMs, describe: 'longest wait for a batch to fill' })
+    .option('max-body-bytes', { type: 'number', requiresArg: true, default: d.maxBodyBytes, describe: 'largest image upload, and largest file of a batch upload (bigger: 413)' })
+    .option('max-queue', { type: 'number', requiresArg: true, describe: 'images in the server at once (decoding, waiting or running) before 429', defaultDescription: '2 x max-batch x workers' })
+    .option('max-wait-ms', { type: 'number', requiresArg: true, default: d.maxWaitMs, describe: 'expected wait for inference beyond which 429, for a latency budget (0: off, only --max-queue)' })
+    .option('max-pixels', { type: 'number', requiresArg: true, default: d.maxPixels, describe: 'largest width x height decoded (bigger: 422)' })
+    .option('web', { type: 'string', requiresArg: true, describe: 'folder to serve at / (from footwear web build), with cross-origin isolation headers', defaultDescription: 'none' })
+    .epilogue(
+      examples(
+        ['footwear serve --model models/shoes', 'then: curl --data-binary @shoe.jpg -H "Content-Type: image/jpeg" http://127.0.0.1:8080/v1/classify'],
+        ['footwear serve --model models/shoes --host 0.0.0.0 --port 80 --workers 2', 'every interface, two inference workers'],
+        ['footwear serve --model models/shoes --web site', 'also serve the browser demo built by footwear web build at /'],
+      ),
+    );
 }
 
 /** Serves until SIGTERM or SIGINT, then drains in-flight requests and returns 0. */
@@ -76,9 +86,9 @@ export async function serveCommand(args: ServeArgs): Promise<number> {
   } catch (error) {
     process.off('SIGTERM', onSignal);
     process.off('SIGINT', onSignal);
-    throw error;
+    throw listenError(error, args.host, args.port) ?? error;
   }
-  say(`ready: POST ${server.url}/v1/classify${args.web ? `, web demo at ${server.url}/` : ''}`);
+  say(`ready: ${curlExample(server.url)}${args.web ? `; web demo at ${server.url}/` : ''}`);
   const signal = await stopping;
   // A second signal while draining means the operator will not wait: leave at once.
   const impatient = () => process.exit(1);

@@ -62,7 +62,12 @@ export const SERVE_DEFAULTS = {
 } as const;
 
 function integer(value: number, name: string, min: number): number {
-  if (!Number.isInteger(value) || value < min) throw new RangeError(`${name} should be an integer >= ${min}, got ${value}`);
+  if (!Number.isInteger(value) || value < min) throw new RangeError(`--${name} should be an integer >= ${min}, got ${value}`);
+  return value;
+}
+
+function port(value: number): number {
+  if (!Number.isInteger(value) || value < 0 || value > 65535) throw new RangeError(`--port should be an integer from 0 to 65535 (0: any free port), got ${value}`);
   return value;
 }
 
@@ -77,7 +82,7 @@ export function resolveOptions(options: ServeOptions): ResolvedOptions {
   return {
     model: options.model,
     host: options.host ?? d.host,
-    port: integer(options.port ?? d.port, 'port', 0),
+    port: port(options.port ?? d.port),
     ep: options.ep ?? d.ep,
     threads: integer(threads, 'threads', 1),
     workers,

@@ -1,4 +1,5 @@
 import type { AddressInfo } from 'node:net';
+import { readModelSpec } from '../node/index.ts';
 import { Admission, ServiceTime } from './admission.ts';
 import { buildApp } from './app.ts';
 import { Batcher, type BatchRunner } from './batcher.ts';
@@ -35,6 +36,9 @@ function urlOf(address: AddressInfo | string | null): string {
  */
 export async function startServer(serveOptions: ServeOptions): Promise<RunningServer> {
   const options = resolveOptions(serveOptions);
+  // Reading the model's spec takes milliseconds; loading it in the workers takes seconds and
+  // happens after listening. A missing or foreign file must fail before the server says it listens.
+  await readModelSpec(options.model);
   // Metrics exist before the workers do (they are scraped while the model loads).
   const parts: { pool?: WorkerPool<BatchJob, BatchDone, ModelInfo>; batcher?: Batcher } = {};
   const serviceTime = new ServiceTime();

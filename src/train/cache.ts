@@ -14,10 +14,12 @@ export function cacheKey(parts: unknown): string {
 interface CacheIndex {
   key: string;
   sets: { name: string; n: number; dim: number; files: string[]; labels: number[] }[];
+  /** Images that could not be read, so a run from the cache reports them too. */
+  failures?: { file: string; reason: string }[];
 }
 
-export async function writeFeatureCache(dir: string, key: string, sets: Record<string, FeatureSet>): Promise<void> {
-  const index: CacheIndex = { key, sets: [] };
+export async function writeFeatureCache(dir: string, key: string, sets: Record<string, FeatureSet>, failures: CacheIndex['failures'] = []): Promise<void> {
+  const index: CacheIndex = { key, sets: [], failures };
   for (const [name, set] of Object.entries(sets)) {
     await writeFileAtomic(path.join(dir, `${name}.f32`), new Uint8Array(set.features.buffer, set.features.byteOffset, set.features.byteLength));
     index.sets.push({ name, n: set.labels.length, dim: set.dim, files: set.files, labels: [...set.labels] });
@@ -25,7 +27,7 @@ export async function writeFeatureCache(dir: string, key: string, sets: Record<s
   await writeJsonAtomic(path.join(dir, 'index.json'), index);
 }
 
-export async function readFeatureCache(dir: string, key: string): Promise<Record<string, FeatureSet> | undefined> {
+export async function readFeatureCache(dir: string, key: string): Promise<{ sets: Record<string, FeatureSet>; failures: NonNullable<CacheIndex['failures']> } | undefined> {
   let index: CacheIndex;
   try {
     index = JSON.parse(await readFile(path.join(dir, 'index.json'), 'utf8')) as CacheIndex;
@@ -40,5 +42,5 @@ export async function readFeatureCache(dir: string, key: string): Promise<Record
     const features = new Float32Array(bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.byteLength));
     out[s.name] = { features, labels: Int32Array.from(s.labels), dim: s.dim, files: s.files };
   }
-  return out;
+  return { sets: out, failures: index.failures ?? [] };
 }

@@ -200,8 +200,9 @@ export async function trainHead(
       bestWeights: improved ? weights : state.bestWeights,
       history: [...state.history, stats],
     };
-    hooks.epoch?.(stats);
+    // Saved before it is reported: an epoch a user has seen is one a resume will not repeat.
     await hooks.checkpoint?.(state);
+    hooks.epoch?.(stats);
   }
   model.setWeights(restoreWeights(tf, state.bestWeights));
   valX?.dispose();

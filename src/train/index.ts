@@ -1,22 +1,29 @@
+import { existsSync } from 'node:fs';
 import { readdir, readFile, rm } from 'node:fs/promises';
 import path from 'node:path';
-import { buildFeatureModel, defaultFeatureLayers, loadBaseModel, loadTf, saveTfjsModel } from '../backbone/index.ts';
+import { buildFeatureModel, defaultFeatureLayers, loadTf, saveTfjsModel } from '../backbone/index.ts';
 import { exportLayersModel, convertModelDir } from '../convert/index.ts';
 import { discoverDataset, findCrossClassDuplicates, stratifiedSplit } from '../data/index.ts';
-import { openSession } from '../core/index.ts';
+import { openSession, type OnnxSession } from '../core/index.ts';
 import { defaultPreprocess, MODEL_FILES, SPEC_FORMAT, type ModelSpec } from '../core/index.ts';
 import type { ScoredSummary } from '../eval/index.ts';
 import { writeJsonAtomic, runtimeVersions } from '../node/index.ts';
 import { assembleClassifier } from './assemble.ts';
+import { checkBackbone, loadBackbone } from './backbone.ts';
 import { cacheKey, readFeatureCache, writeFeatureCache } from './cache.ts';
+import { chunkFolder, dropStaleChunks, extractInChunks } from './chunks.ts';
 import type { EpochStats, TrainEvents } from './events.ts';
-import { extractFeatures, type FeatureSet } from './extract.ts';
+import type { FeatureSet } from './extract.ts';
 import { trainHead, type HeadState } from './head.ts';
 import { checkTrainOptions, TrainError, type TrainOptions } from './options.ts';
 import { validatePhotos } from './validation.ts';
+import { removeRunFile, RUN_FILE, writeRunFile } from './run-file.ts';
+import { describeStop, type StopReason } from './stop.ts';
 
 export { defaultTrainOptions, TrainError, type TrainOptions } from './options.ts';
+export { readRunFile, RUN_FILE, type RunSettings } from './run-file.ts';
 export type { TrainEvents, EpochStats } from './events.ts';
+export { describeStop, type StopReason } from './stop.ts';
 
 export interface TrainResult {
   modelDir: string;
@@ -26,6 +33,8 @@ export interface TrainResult {
   bestEpoch: number;
   valAccuracy?: number;
   history: EpochStats[];
+  /** Why the head stopped where it did (also said in one log line). */
+  stop: StopReason;
   skipped: { file: string; reason: string }[];
   /** Byte-identical images filed under different classes (a warning, not an error). */
   duplicates: { file: string; label: string }[][];
@@ -78,8 +87,15 @@ async function readCheckpoint(dir: string): Promise<{ key: string; state: HeadSt
 export async function train(options: TrainOptions, events: TrainEvents = {}): Promise<TrainResult> {
   const started = Date.now();
   checkTrainOptions(options);
+  checkBackbone(options.backbone);
   const log = events.log ?? (() => {});
+  if (!options.resume && existsSync(path.join(options.out, RUN_FILE))) {
+    log(`${options.out} holds an interrupted run; starting this one over it (its saved features are reused where they match; --resume ${options.out} alone would have continued it)`);
+  }
   const dataset = await discoverDataset(options.data);
+  // Before any long work, so whatever happens next, the model folder says how to continue the run.
+  // (After listing the dataset: an --out inside the data folder must not appear as an empty class.)
+  await writeRunFile(options);
   const { train: trainSamples, val: valSamples } = stratifiedSplit(dataset.samples, options.valSplit, options.seed);
   const duplicates = await findCrossClassDuplicates(dataset.samples);
   if (duplicates.length > 0) {
@@ -90,30 +106,42 @@ export async function train(options: TrainOptions, events: TrainEvents = {}): Pr
 
   const { tf, backend } = await loadTf();
   log(`TF.js backend: ${backend}`);
-  const base = await loadBaseModel(tf, options.backbone);
+  const base = await loadBackbone(tf, options.backbone);
   const featureLayers = options.featureLayers ?? defaultFeatureLayers(base, options.backbone);
   const preprocess = defaultPreprocess({ range: options.range, height: base.inputs[0].shape[1] ?? 224, width: base.inputs[0].shape[2] ?? 224 });
   const config = { classes: dataset.labels.length, dropout: options.dropout, learningRate: options.learningRate, epochs: options.epochs, batchSize: options.batchSize, patience: options.patience, seed: options.seed };
 
-  // Features: from the cache when this exact run was interrupted or repeated, else extracted.
+  // Features: from the cache when this exact run was interrupted or repeated, else extracted
+  // (continuing from the chunks an interrupted extraction saved).
   const featuresStarted = Date.now();
   const key = cacheKey({ backbone: options.backbone, layers: featureLayers, preprocess, flip: options.flipAugment, train: trainSamples, val: valSamples });
   const cacheDir = path.join(options.out, MODEL_FILES.featureCache);
-  let sets = await readFeatureCache(cacheDir, key);
+  const cached = await readFeatureCache(cacheDir, key);
+  let sets = cached?.sets;
   let executionProvider = 'cache';
-  const skipped: TrainResult['skipped'] = [...dataset.skipped];
+  const skipped: TrainResult['skipped'] = [...dataset.skipped, ...(cached?.failures ?? [])];
   if (sets) log(`features: reusing ${cacheDir}`);
   else {
-    const featureModel = buildFeatureModel(tf, base, featureLayers);
-    const session = await openSession(exportLayersModel(featureModel), { ep: options.ep, log });
-    executionProvider = session.executionProvider;
+    let session: OnnxSession | undefined;
+    const openOnce = async () => {
+      if (!session) {
+        session = await openSession(exportLayersModel(buildFeatureModel(tf, base, featureLayers)), { ep: options.ep, log });
+        executionProvider = session.executionProvider;
+      }
+      return session;
+    };
+    await dropStaleChunks(cacheDir, key);
+    const chunks = chunkFolder(cacheDir, key);
     try {
       const total = trainSamples.length + valSamples.length;
       const progress = (offset: number) => (done: number) => events.progress?.('features', offset + done, total);
-      const trainResult = await extractFeatures(session, trainSamples, preprocess, { flip: options.flipAugment, progress: progress(0) });
-      const valResult = await extractFeatures(session, valSamples, preprocess, { flip: false, progress: progress(trainSamples.length) });
-      skipped.push(...trainResult.failures, ...valResult.failures);
-      const bad = trainResult.failures.length + valResult.failures.length;
+      const trainResult = await extractInChunks(openOnce, trainSamples, preprocess, { dir: chunks, name: 'train', key, flip: options.flipAugment, progress: progress(0) });
+      const valResult = await extractInChunks(openOnce, valSamples, preprocess, { dir: chunks, name: 'val', key, flip: false, progress: progress(trainSamples.length) });
+      const reused = trainResult.reused + valResult.reused;
+      if (reused > 0) log(`features: ${reused} of ${total} images came from ${chunks}, saved by an interrupted run`);
+      const failures = [...trainResult.failures, ...valResult.failures];
+      skipped.push(...failures);
+      const bad = failures.length;
       if (bad > options.maxBadFraction * total) {
         throw new TrainError(`${bad} of ${total} images could not be read (limit ${Math.round(options.maxBadFraction * 100)}%); first: ${skipped[0]?.file}: ${skipped[0]?.reason}`);
       }
@@ -123,9 +151,10 @@ export async function train(options: TrainOptions, events: TrainEvents = {}): Pr
       if (lost.length > 0) throw new TrainError(`no readable training images left in class folder(s): ${lost.join(', ')}`);
       sets = { val: valResult.views[0] };
       trainResult.views.forEach((v, i) => (sets![`train${i}`] = v));
-      await writeFeatureCache(cacheDir, key, sets);
+      await writeFeatureCache(cacheDir, key, sets, failures);
+      await rm(chunks, { recursive: true, force: true });
     } finally {
-      await session.release();
+      await session?.release();
     }
   }
   const featureSeconds = (Date.now() - featuresStarted) / 1000;
@@ -133,7 +162,8 @@ export async function train(options: TrainOptions, events: TrainEvents = {}): Pr
   const headStarted = Date.now();
   const checkpointFile = path.join(options.out, MODEL_FILES.checkpoint);
   const previous = options.resume ? await readCheckpoint(options.out) : undefined;
-  if (options.resume && previous?.key !== key) log('resume: no matching checkpoint, starting the head from scratch');
+  if (options.resume && previous?.key !== key) log('resume: no checkpoint of the head for these features; the head starts at epoch 1');
+  else if (previous) log(`resume: the head continues after epoch ${previous.state.epoch} (best so far: epoch ${previous.state.bestEpoch})`);
   const trainViews = Object.entries(sets).filter(([name]) => name.startsWith('train')).map(([, set]) => set);
   const val: FeatureSet | undefined = sets.val.labels.length > 0 ? sets.val : undefined;
   const { model: head, state, norm } = await trainHead(tf, trainViews, val, config, {
@@ -142,6 +172,13 @@ export async function train(options: TrainOptions, events: TrainEvents = {}): Pr
     resume: previous?.key === key ? previous.state : undefined,
   });
   const headSeconds = (Date.now() - headStarted) / 1000;
+  const stop: StopReason = {
+    reason: state.epoch < options.epochs ? 'patience' : 'epochs',
+    lastEpoch: state.epoch,
+    bestEpoch: state.bestEpoch,
+    monitored: val ? 'validation loss' : 'training loss',
+  };
+  log(describeStop(stop, options));
 
   const classifier = assembleClassifier(tf, base, featureLayers, head, norm, config);
   const spec: ModelSpec = {
@@ -174,6 +211,7 @@ export async function train(options: TrainOptions, events: TrainEvents = {}): Pr
     executionProvider,
     bestEpoch: state.bestEpoch,
     valAccuracy: best?.valAccuracy,
+    stop,
     history: state.history,
     skipped,
     duplicates: duplicates.map((d) => d.files.map((f) => ({ file: f.file, label: dataset.labels[f.label] }))),
@@ -187,5 +225,6 @@ export async function train(options: TrainOptions, events: TrainEvents = {}): Pr
   const record: TrainingRecord = { config: options, spec, result };
   await writeJsonAtomic(path.join(options.out, MODEL_FILES.record), record);
   await rm(checkpointFile, { force: true });
+  await removeRunFile(options.out);
   return result;
 }

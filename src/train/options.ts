@@ -62,11 +62,13 @@ export class TrainError extends UserError {
 }
 
 export function checkTrainOptions(o: TrainOptions): void {
-  const positiveInt = (key: 'epochs' | 'batchSize') => {
+  const positiveInt = (key: 'epochs' | 'batchSize' | 'patience') => {
     if (!Number.isInteger(o[key]) || o[key] < 1) throw new TrainError(`--${key === 'batchSize' ? 'batch-size' : key} should be a positive integer, got ${o[key]}`);
   };
   positiveInt('epochs');
   positiveInt('batchSize');
+  // 0 would stop after the first epoch whatever it scored; "no early stopping" is --patience >= --epochs.
+  positiveInt('patience');
   if (!(o.valSplit >= 0 && o.valSplit < 1)) throw new TrainError(`--val-split should be in [0, 1), got ${o.valSplit}`);
   if (!(o.learningRate > 0)) throw new TrainError(`--learning-rate should be > 0, got ${o.learningRate}`);
   if (!Number.isInteger(o.seed)) throw new TrainError(`--seed should be an integer, got ${o.seed}`);

@@ -1,5 +1,6 @@
 import type { Argv } from 'yargs';
 import { convertModelDir, parseQuantizeMode, QUANTIZE_MODES, type ConvertResult } from '../../convert/index.ts';
+import { examples } from '../examples.ts';
 
 export interface ConvertArgs {
   model: string;
@@ -12,12 +13,18 @@ export interface ConvertArgs {
 
 export function convertOptions(yargs: Argv) {
   return yargs
-    .option('model', { type: 'string', demandOption: true, describe: 'model directory holding tfjs/model.json' })
-    .option('out', { type: 'string', describe: 'ONNX file to write (default: <model>/model.onnx, or <model>/model.<mode>.onnx with --quantize)' })
+    .option('model', { type: 'string', demandOption: true, requiresArg: true, describe: 'model directory holding tfjs/model.json' })
+    .option('out', { type: 'string', requiresArg: true, describe: 'ONNX file to write', defaultDescription: '<model>/model.onnx, or <model>/model.<mode>.onnx with --quantize' })
     .option('verify', { type: 'boolean', default: false, describe: 'compare ONNX Runtime with TF.js on random inputs' })
-    .option('quantize', { type: 'string', describe: `write a quantised model: ${QUANTIZE_MODES.join('|')} (int8: CPUs, calibrated; fp16: GPUs/WebGPU)` })
-    .option('calibration', { type: 'string', describe: 'int8: folder-per-class images to calibrate on (default: up to 100 from the training folder)' })
-    .option('json', { type: 'boolean', default: false });
+    .option('quantize', { type: 'string', requiresArg: true, describe: `write a quantised model: ${QUANTIZE_MODES.join('|')} (int8: CPUs, calibrated; fp16: GPUs/WebGPU)`, defaultDescription: 'none (float32)' })
+    .option('calibration', { type: 'string', requiresArg: true, describe: 'int8: folder-per-class images to calibrate on', defaultDescription: 'up to 100 from the training folder' })
+    .option('json', { type: 'boolean', default: false, describe: 'print the result as one JSON object on stdout' })
+    .epilogue(
+      examples(
+        ['footwear convert --model models/shoes --verify', 'write models/shoes/model.onnx and check it against TF.js'],
+        ['footwear convert --model models/shoes --quantize int8', 'write models/shoes/model.int8.onnx, calibrated on training photos'],
+      ),
+    );
 }
 
 function summary(result: ConvertResult): string {

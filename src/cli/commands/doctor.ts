@@ -3,9 +3,16 @@ import type { Argv } from 'yargs';
 import { loadTf } from '../../backbone/index.ts';
 import { CUDA_INSTALL_HINT, resolveRuntime } from '../../core/index.ts';
 import { packageVersion as version } from '../../node/index.ts';
+import { examples } from '../examples.ts';
 
 export function doctorOptions(yargs: Argv) {
-  return yargs.option('json', { type: 'boolean', default: false });
+  return yargs
+    .option('json', { type: 'boolean', default: false, describe: 'print the report as one JSON object on stdout' })
+    .epilogue(
+      examples(
+        ['footwear doctor', 'what runs here, and what to install for the GPU paths'],
+      ),
+    );
 }
 
 export interface DoctorReport {

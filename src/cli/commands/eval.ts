@@ -1,10 +1,12 @@
 import path from 'node:path';
 import type { Argv } from 'yargs';
 import { evaluate, type EvalReport } from '../../eval/index.ts';
-import { loadModel } from '../../node/index.ts';
+import { DEFAULT_BATCH_SIZE, loadModel } from '../../node/index.ts';
 import { parseEp } from '../../core/index.ts';
 import { orderMistakes, percent, writeEvalReport } from '../../report/index.ts';
+import { integerFlag } from '../flags.ts';
 import { createProgress } from '../progress.ts';
+import { examples } from '../examples.ts';
 
 export interface EvalArgs {
   model: string;
@@ -20,16 +22,24 @@ const LISTED_MISTAKES = 20;
 
 export function evalOptions(yargs: Argv) {
   return yargs
-    .option('model', { type: 'string', demandOption: true, describe: 'model directory or .onnx file' })
-    .option('data', { type: 'string', demandOption: true, describe: 'folder-per-class test set' })
+    .option('model', { type: 'string', demandOption: true, requiresArg: true, describe: 'model directory or .onnx file' })
+    .option('data', { type: 'string', demandOption: true, requiresArg: true, describe: 'folder-per-class test set (the same class folder names as the training set)' })
     .option('json', { type: 'boolean', default: false, describe: 'print the report as one JSON object' })
     .option('report', {
       type: 'string',
+      requiresArg: true,
       describe: 'also write a self-contained HTML report to this file: confusion matrix, calibration, misclassified photos, model card',
       defaultDescription: 'none (no HTML report)',
     })
-    .option('ep', { type: 'string', default: 'auto', describe: 'execution provider: auto|cpu|cuda' })
-    .option('batch-size', { type: 'number' });
+    .option('ep', { type: 'string', requiresArg: true, default: 'auto', describe: 'execution provider: auto|cpu|cuda' })
+    .option('batch-size', { type: 'number', requiresArg: true, describe: 'images per ONNX Runtime run', defaultDescription: String(DEFAULT_BATCH_SIZE) })
+    .epilogue(
+      examples(
+        ['footwear eval --model models/shoes --data photos/test', 'accuracy, per-class precision/recall/F1 and the confusion matrix'],
+        ['footwear eval --model models/shoes --data photos/test --report test.html', 'the same, and an HTML report with the misclassified photos'],
+        ['footwear eval --model models/shoes/model.int8.onnx --data photos/test --json', 'the same for the int8 model, as JSON'],
+      ),
+    );
 }
 
 export function formatReport(r: EvalReport): string {
@@ -53,9 +63,10 @@ export function formatReport(r: EvalReport): string {
 }
 
 export async function evalCommand(args: EvalArgs): Promise<number> {
+  const batchSize = integerFlag('batch-size', args['batch-size']);
   const classifier = await loadModel(args.model, { ep: parseEp(args.ep), log: (l) => process.stderr.write(`${l}\n`) });
   const progress = args.json ? undefined : createProgress('eval');
-  const report = await evaluate(classifier, args.data, { batchSize: args['batch-size'], progress: progress?.update });
+  const report = await evaluate(classifier, args.data, { batchSize, progress: progress?.update });
   progress?.stop();
   process.stdout.write(args.json ? `${JSON.stringify(report, null, 2)}\n` : `${formatReport(report)}\n`);
   if (args.report !== undefined) {

@@ -4,57 +4,75 @@ import { parseEp } from '../../core/index.ts';
 import { defaultTrainOptions, train, type TrainOptions, type TrainResult } from '../../train/index.ts';
 import { createProgress } from '../progress.ts';
 import { writeTrainReport } from '../../report/index.ts';
+import { examples } from '../examples.ts';
+import { resumeOptions } from './train-resume.ts';
 
 export interface TrainArgs {
-  data: string;
+  data?: string;
   out?: string;
-  backbone: string;
+  backbone?: string;
   epochs?: number;
   'batch-size'?: number;
   'learning-rate'?: number;
   'val-split'?: number;
   seed?: number;
   patience?: number;
-  flip: boolean;
-  export: boolean;
+  flip?: boolean;
+  export?: boolean;
   resume?: string;
   ep: string;
   json: boolean;
 }
 
 export function trainOptions(yargs: Argv) {
+  const d = defaultTrainOptions('', '');
   return yargs
-    .option('data', { type: 'string', demandOption: true, describe: 'dataset folder: one sub-folder of images per class' })
-    .option('out', { type: 'string', describe: 'model directory to write (default: models/<data folder name>)' })
-    .option('backbone', { type: 'string', default: 'mobilenet', describe: "'mobilenet' (bundled MobileNetV2) or a path to a TF.js LayersModel" })
-    .option('epochs', { type: 'number', describe: 'maximum epochs for the head (early stopping may end sooner)' })
-    .option('batch-size', { type: 'number' })
-    .option('learning-rate', { type: 'number' })
-    .option('val-split', { type: 'number', describe: 'fraction of each class held out for validation' })
-    .option('seed', { type: 'number' })
-    .option('patience', { type: 'number', describe: 'epochs without a better validation loss before stopping' })
-    .option('flip', { type: 'boolean', default: false, describe: 'add mirrored copies of the training images (doubles feature extraction)' })
-    .option('export', { type: 'boolean', default: true, describe: 'export to ONNX at the end (--no-export to skip)' })
-    .option('resume', { type: 'string', describe: 'continue an interrupted run in this model directory' })
-    .option('ep', { type: 'string', default: 'auto', describe: 'execution provider for feature extraction: auto|cpu|cuda' })
-    .option('json', { type: 'boolean', default: false, describe: 'print the result as JSON on stdout' });
+    .option('data', { type: 'string', requiresArg: true, describe: 'dataset folder: one sub-folder of images per class (required, except with --resume)', defaultDescription: "with --resume, the run's" })
+    .option('out', { type: 'string', requiresArg: true, describe: 'model directory to write', defaultDescription: 'models/<data folder name>' })
+    .option('backbone', { type: 'string', requiresArg: true, describe: "'mobilenet' (the bundled MobileNetV2) or a TF.js LayersModel folder", defaultDescription: d.backbone })
+    .option('epochs', { type: 'number', requiresArg: true, describe: 'most epochs for the head (early stopping may end sooner)', defaultDescription: String(d.epochs) })
+    .option('batch-size', { type: 'number', requiresArg: true, describe: 'feature vectors per step of the head', defaultDescription: String(d.batchSize) })
+    .option('learning-rate', { type: 'number', requiresArg: true, describe: 'Adam learning rate of the head', defaultDescription: String(d.learningRate) })
+    .option('val-split', { type: 'number', requiresArg: true, describe: 'fraction of each class held out for validation (0: none)', defaultDescription: String(d.valSplit) })
+    .option('seed', { type: 'number', requiresArg: true, describe: 'seed of the split, shuffling, initialisation and dropout (same seed, same model)', defaultDescription: String(d.seed) })
+    .option('patience', { type: 'number', requiresArg: true, describe: 'epochs without a better validation loss before stopping (the best epoch is kept)', defaultDescription: String(d.patience) })
+    .option('flip', { type: 'boolean', describe: 'add mirrored copies of the training images (doubles feature extraction)', defaultDescription: String(d.flipAugment) })
+    .option('export', { type: 'boolean', describe: 'export to ONNX at the end (--no-export skips it)', defaultDescription: String(d.export) })
+    .option('resume', {
+      type: 'string',
+      requiresArg: true,
+      describe: 'continue the interrupted run in this model directory with the settings it started with (a flag that differs is an error)',
+      defaultDescription: 'none',
+    })
+    // Returned, not thrown: yargs reports a returned string as a usage error (exit 2).
+    .check((argv) => argv.data !== undefined || argv.resume !== undefined || 'missing required option --data (or --resume DIR to continue an interrupted run)')
+    .option('ep', { type: 'string', requiresArg: true, default: 'auto', describe: 'execution provider for feature extraction: auto|cpu|cuda' })
+    .option('json', { type: 'boolean', default: false, describe: 'print the result as JSON on stdout' })
+    .epilogue(
+      examples(
+        ['footwear train --data photos/train --out models/shoes', 'train on photos/train/<class>/*.jpg, write models/shoes/model.onnx'],
+        ['footwear train --data photos/train --epochs 100 --patience 10 --flip', 'longer training, with mirrored copies'],
+        ['footwear train --resume models/shoes', 'continue an interrupted run with its own settings'],
+      ),
+    );
 }
 
-export function buildTrainOptions(args: TrainArgs): TrainOptions {
-  const out = args.resume ?? args.out ?? path.join('models', path.basename(path.resolve(args.data)));
+/** Options of a new run: the flags given, defaults for the rest. */
+export function buildTrainOptions(args: TrainArgs & { data: string }): TrainOptions {
+  const out = args.out ?? path.join('models', path.basename(path.resolve(args.data)));
   const defaults = defaultTrainOptions(args.data, out);
   return {
     ...defaults,
-    backbone: args.backbone,
+    backbone: args.backbone ?? defaults.backbone,
     epochs: args.epochs ?? defaults.epochs,
     batchSize: args['batch-size'] ?? defaults.batchSize,
     learningRate: args['learning-rate'] ?? defaults.learningRate,
     valSplit: args['val-split'] ?? defaults.valSplit,
     seed: args.seed ?? defaults.seed,
     patience: args.patience ?? defaults.patience,
-    flipAugment: args.flip,
-    export: args.export,
-    resume: args.resume !== undefined,
+    flipAugment: args.flip ?? defaults.flipAugment,
+    export: args.export ?? defaults.export,
+    resume: false,
     ep: parseEp(args.ep),
   };
 }
@@ -85,15 +103,41 @@ export async function runTraining(options: TrainOptions, quiet: boolean): Promis
   }
 }
 
+/** What `train` prints at the end (and `demo` after its training). */
+export function trainSummary(result: TrainResult): string {
+  const accuracy = result.valAccuracy !== undefined ? `, validation accuracy ${(result.valAccuracy * 100).toFixed(2)}%` : '';
+  const onnx = result.onnx ? ` (ONNX ${result.onnx.path}, max |ONNX - TF.js| ${result.onnx.maxAbsDiff.toExponential(2)})` : '';
+  return [
+    `trained ${result.labels.length} classes in ${result.seconds.total.toFixed(0)}s; best epoch ${result.bestEpoch}${accuracy}`,
+    `model: ${result.modelDir}${onnx}`,
+    `report: ${result.report} (curves, confusion matrix, mistakes, model card)`,
+  ].join('\n');
+}
+
+/**
+ * Ctrl-C leaves the run resumable (settings, saved feature chunks, the last epoch's checkpoint are
+ * all on disk, each written atomically), so the interrupt says how to continue and exits 130.
+ */
+function onInterrupt(out: string): () => void {
+  const interrupted = () => {
+    process.stderr.write(`\nfootwear: interrupted; ${out} keeps what was done: footwear train --resume ${out} continues\n`);
+    process.exit(130);
+  };
+  process.once('SIGINT', interrupted);
+  return () => process.off('SIGINT', interrupted);
+}
+
 export async function trainCommand(args: TrainArgs): Promise<number> {
-  const result = await runTraining(buildTrainOptions(args), false);
-  if (args.json) process.stdout.write(`${JSON.stringify(result, null, 2)}\n`);
-  else {
-    process.stderr.write(
-      `trained ${result.labels.length} classes in ${result.seconds.total.toFixed(0)}s; best epoch ${result.bestEpoch}` +
-        (result.valAccuracy !== undefined ? `, validation accuracy ${(result.valAccuracy * 100).toFixed(2)}%` : '') +
-        `\nmodel: ${result.modelDir}${result.onnx ? ` (ONNX ${result.onnx.path}, max |ONNX - TF.js| ${result.onnx.maxAbsDiff.toExponential(2)})` : ''}\nreport: ${result.report} (curves, confusion matrix, mistakes, model card)\n`,
-    );
+  const ep = parseEp(args.ep);
+  const options = args.resume !== undefined ? await resumeOptions({ ...args, resume: args.resume }, ep) : buildTrainOptions({ ...args, data: args.data ?? '' });
+  const done = onInterrupt(options.out);
+  let result;
+  try {
+    result = await runTraining(options, false);
+  } finally {
+    done();
   }
+  if (args.json) process.stdout.write(`${JSON.stringify(result, null, 2)}\n`);
+  else process.stderr.write(`${trainSummary(result)}\n`);
   return 0;
 }

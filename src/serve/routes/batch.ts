@@ -3,7 +3,7 @@ import type { FastifyInstance } from 'fastify';
 import { DEFAULT_TOP_K, type Prediction, type PredictionFailure } from '../../core/index.ts';
 import type { ServeContext } from '../context.ts';
 import { HttpError, queueFull, toHttpError } from '../http-error.ts';
-import { unsupportedType } from '../media.ts';
+import { bodyTooLarge, unsupportedType } from '../media.ts';
 
 // POST /v1/classify/batch: multipart/form-data with many image files, answered with one result or
 // error per file, in upload order. Files are decoded as they stream in, and each one joins the
@@ -45,7 +45,7 @@ export function batchRoute(app: FastifyInstance, context: ServeContext): void {
         const name = part.filename || part.fieldname;
         const bytes = await readFile(part);
         if (!bytes) {
-          jobs.push(Promise.resolve(failure(name, new HttpError(413, 'body-too-large', `file is larger than the ${maxBodyBytes}-byte limit`))));
+          jobs.push(Promise.resolve(failure(name, bodyTooLarge(maxBodyBytes, 'the file'))));
           continue;
         }
         if (decoding.size >= DECODES_PER_UPLOAD) await Promise.race(decoding);

@@ -3,6 +3,7 @@ import { realpath, stat } from 'node:fs/promises';
 import path from 'node:path';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { contentType } from '../../web/index.ts';
+import { UserError } from '../../core/index.ts';
 import { HttpError } from '../http-error.ts';
 
 // Serves the web demo folder at /. The demo runs ONNX Runtime Web with wasm threads, which need
@@ -47,10 +48,11 @@ async function resolveFile(root: string, urlPath: string): Promise<{ file: strin
 }
 
 export async function webRoutes(app: FastifyInstance, folder: string): Promise<void> {
-  const root = await realpath(folder).catch(() => {
-    throw new Error(`--web ${folder}: no such folder`);
+  const expected = 'a folder written by `footwear web build`';
+  const root = await realpath(folder).catch((error: NodeJS.ErrnoException) => {
+    throw new UserError(`--web should be ${expected}, got ${folder}: ${error.code === 'ENOENT' ? 'no such folder' : `cannot open it (${error.code})`}`);
   });
-  if (!(await stat(root)).isDirectory()) throw new Error(`--web ${folder}: not a folder`);
+  if (!(await stat(root)).isDirectory()) throw new UserError(`--web should be ${expected}, got ${folder}: a file, not a folder`);
 
   const serve = async (urlPath: string, reply: FastifyReply) => {
     reply.headers(ISOLATION_HEADERS);

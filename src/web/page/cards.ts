@@ -33,7 +33,17 @@ export function createCard(file: File, thumbnailUrl: string): Card {
   meta.append(time, backendTag);
   const body = el('div', { className: 'body' });
   body.append(el('div', { className: 'name', textContent: file.name, title: file.name }), headline, ranks, meta);
-  element.append(el('img', { src: thumbnailUrl, alt: file.name, loading: 'lazy', decoding: 'async' }), body);
+  const thumbnail = el('img', { src: thumbnailUrl, alt: file.name, loading: 'lazy', decoding: 'async' });
+  element.append(thumbnail, body);
+  // A file the browser cannot show (not an image, or a format it lacks) would show the broken-image
+  // icon; a placeholder saying why takes its place.
+  const placeholder = (message: string) => {
+    const box = el('div', { className: 'thumb-error', textContent: message, title: message }, { testid: 'thumbnail-error' });
+    box.setAttribute('role', 'img');
+    box.setAttribute('aria-label', `${file.name}: ${message}`);
+    (element.querySelector('img, .thumb-error') ?? thumbnail).replaceWith(box);
+  };
+  thumbnail.addEventListener('error', () => placeholder('the browser cannot display this file'), { once: true });
 
   return {
     element,
@@ -58,6 +68,7 @@ export function createCard(file: File, thumbnailUrl: string): Card {
       element.dataset.state = 'done';
     },
     fail(message) {
+      placeholder(message);
       label.textContent = message;
       element.dataset.state = 'error';
       element.dataset.error = message;

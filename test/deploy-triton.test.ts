@@ -7,7 +7,7 @@ import { before, describe, test } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import onnxProto from 'onnx-proto';
-import { parseBatchSizes } from '../src/deploy/command.ts';
+import { parseBatchSizes } from '../src/cli/commands/export.ts';
 import { exportTriton, formatPbtxt, PbEnum, type ExportTritonOptions } from '../src/deploy/index.ts';
 import { trainedModel } from '../fixtures/trained-model.ts';
 import { messages, one, oneMessage, parsePbtxt, PbIdent, type PbFields } from './helpers-pbtxt.ts';

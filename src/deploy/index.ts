@@ -5,4 +5,3 @@ export { exportTriton, defaultModelName, type ExportTritonOptions, type TritonEx
 export { tritonConfig, labelsFile, checkTritonOptions, isTritonName, TRITON_DEFAULTS, TRITON_PLATFORM, TRITON_MODEL_FILE, TRITON_VERSION, LABELS_FILE, type TritonOptions } from './triton-config.ts';
 export { readGraphSignature, formatDims, type GraphSignature, type TensorInfo, type Dim } from './onnx-graph.ts';
 export { formatPbtxt, PbEnum, type PbMessage, type PbValue } from './pbtxt.ts';
-export { exportCommand, exportOptions, type ExportArgs } from './command.ts';

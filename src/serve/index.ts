@@ -2,3 +2,5 @@
 export { startServer, type RunningServer } from './server.ts';
 export { SERVE_DEFAULTS, type ServeOptions } from './options.ts';
 export { IMAGE_TYPES } from './media.ts';
+export { listenError } from './listen-error.ts';
+export { curlExample } from './media.ts';

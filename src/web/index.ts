@@ -1,5 +1,4 @@
 // `footwear web build`: a static site that classifies photos in the browser (src/browser) with a
 // model built here. The page's own source is in page/, bundled by Vite when a site is built.
 export { buildWebSite, WebBuildError, SITE_MANIFEST, type BuildWebSiteOptions, type BuiltSite } from './build.ts';
-export { webCommand, webOptions, type WebArgs } from './command.ts';
 export { CONTENT_TYPES, contentType } from './content-types.ts';

@@ -1,7 +1,6 @@
 import type { Argv } from 'yargs';
-import { ExportError } from './errors.ts';
-import { TRITON_DEFAULTS } from './triton-config.ts';
-import { exportTriton } from './triton-repo.ts';
+import { ExportError, TRITON_DEFAULTS, exportTriton } from '../../deploy/index.ts';
+import { examples } from '../examples.ts';
 
 // `footwear export triton ...`. Registered by src/cli/index.ts as
 // .command('export <target>', ..., exportOptions, run(exportCommand)).
@@ -32,8 +31,12 @@ export function exportOptions(yargs: Argv) {
     .option('instances', { type: 'number', default: d.instances, describe: 'model instances per device (per GPU with --gpu, else on the CPU)' })
     .option('gpu', { type: 'boolean', default: d.gpu, describe: 'run on GPUs (KIND_GPU) through TensorRT in FP16 instead of on CPUs (KIND_CPU)' })
     .option('json', { type: 'boolean', default: false, describe: 'print what was written as one JSON object on stdout' })
-    .example('$0 export triton --model models/shoes --out model-repository', 'then: tritonserver --model-repository model-repository')
-    .example('$0 export triton --model models/shoes --out repo --name shoes --gpu --preferred-batch-sizes 32,64', 'GPU instances with TensorRT FP16');
+    .epilogue(
+      examples(
+        ['footwear export triton --model models/shoes --out model-repository', 'then: tritonserver --model-repository model-repository'],
+        ['footwear export triton --model models/shoes --out repo --name shoes --gpu --preferred-batch-sizes 32,64', 'GPU instances with TensorRT FP16'],
+      ),
+    );
 }
 
 /** "16,32" -> [16, 32]; anything but comma-separated integers is an error naming the flag. */

@@ -1,7 +1,7 @@
 import { stat } from 'node:fs/promises';
 import path from 'node:path';
 import type { Argv } from 'yargs';
-import { buildWebSite } from './build.ts';
+import { buildWebSite } from '../../web/index.ts';
 
 // `footwear web build --model DIR --out DIR`. Registered by src/cli/index.ts as
 // .command('web <action>', ..., webOptions, run(webCommand)).

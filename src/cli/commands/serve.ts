@@ -1,10 +1,7 @@
 import type { Argv } from 'yargs';
-import { parseEp } from '../core/index.ts';
-import { listenError } from './listen-error.ts';
-import { curlExample } from './media.ts';
-import { SERVE_DEFAULTS } from './options.ts';
-import { startServer, type RunningServer } from './server.ts';
-import { examples } from '../cli/examples.ts';
+import { parseEp } from '../../core/index.ts';
+import { curlExample, listenError, SERVE_DEFAULTS, startServer, type RunningServer } from '../../serve/index.ts';
+import { examples } from '../examples.ts';
 
 export interface ServeArgs {
   model: string;

@@ -1,11 +1,7 @@
-import path from 'node:path';
 import type { Argv } from 'yargs';
-import { expandInputs } from '../../data/index.ts';
 import { DEFAULT_BATCH_SIZE, loadModel } from '../../node/index.ts';
-import { DEFAULT_TOP_K, isFailure, parseEp, type PredictionResult } from '../../core/index.ts';
-import { toCsv } from '../csv.ts';
-import { writeFileAtomic } from '../../node/index.ts';
-import { createProgress } from '../progress.ts';
+import { DEFAULT_TOP_K, parseEp } from '../../core/index.ts';
+import { planOutputs, runPredict } from '../predict-run.ts';
 
 export interface PredictArgs {
   model: string;
@@ -13,6 +9,9 @@ export interface PredictArgs {
   'top-k': number;
   json: boolean;
   csv?: string;
+  jsonl?: string;
+  resume: boolean;
+  shard?: string;
   ep: string;
   threads?: number;
   'batch-size': number;
@@ -25,7 +24,20 @@ export function predictOptions(yargs: Argv) {
     .option('model', { type: 'string', demandOption: true, describe: 'model directory or .onnx file' })
     .option('top-k', { type: 'number', default: DEFAULT_TOP_K })
     .option('json', { type: 'boolean', default: false, describe: 'print results as JSON on stdout' })
-    .option('csv', { type: 'string', describe: 'write file,label,score,error rows to this CSV file' })
+    .option('csv', { type: 'string', requiresArg: true, describe: 'write file,label,score,error rows to this CSV file' })
+    .option('jsonl', {
+      type: 'string',
+      // Without it, yargs reads `--jsonl -` as an empty value.
+      requiresArg: true,
+      defaultDescription: 'off',
+      describe: 'write one JSON object per photo to this file (- for stdout) as results are ready, then a {"summary":...} line; the streaming form of --json (memory stays flat at any number of photos). Files (this and --csv) are written as FILE.partial and renamed when done',
+    })
+    .option('resume', { type: 'boolean', default: false, describe: 'continue the --jsonl/--csv FILE of an earlier run (or its FILE.partial if it was cut short): files with a row are not read again, the rest are appended' })
+    .option('shard', {
+      type: 'string',
+      defaultDescription: 'all',
+      describe: 'classify only part I of N (0-based, e.g. 2/8) of the listing, split by a hash of each path below its folder, so N machines or Job pods agree without coordination',
+    })
     .option('ep', { type: 'string', default: 'auto', describe: 'execution provider: auto|cpu|cuda' })
     .option('threads', { type: 'number', describe: 'ONNX Runtime intra-op threads' })
     .option('batch-size', { type: 'number', default: DEFAULT_BATCH_SIZE })
@@ -35,33 +47,22 @@ export function predictOptions(yargs: Argv) {
 /** Exits 1 only when some file failed, after predicting all the others. */
 export async function predictCommand(args: PredictArgs): Promise<number> {
   const say = (line: string) => process.stderr.write(`${line}\n`);
+  // Flags are checked before the model loads, so a mistake costs no wait.
+  const outputs = planOutputs(args);
   const classifier = await loadModel(args.model, { ep: parseEp(args.ep), threads: args.threads, log: say });
-  const listingErrors: PredictionResult[] = [];
-  const files = await expandInputs(args.paths, (file, reason) => listingErrors.push({ file, error: { code: 'unreadable', message: reason } }));
-  const progress = args.json ? undefined : createProgress('predict');
-  const results: PredictionResult[] = [...listingErrors];
-  let index = 0;
-  for await (const result of classifier.classifyFiles(files, {
-    batchSize: args['batch-size'],
-    topK: args['top-k'],
-    ...(args['preprocess-workers'] !== undefined && { preprocessWorkers: args['preprocess-workers'] }),
-  })) {
-    results.push(result);
-    progress?.update(++index, files.length);
-    if (!args.json && !args.csv) {
-      say(isFailure(result) ? `${result.file}: error: ${result.error.message}` : `${result.file}: ${result.label} ${result.score.toFixed(4)}`);
-    }
+  try {
+    return await runPredict(
+      classifier,
+      {
+        ...outputs,
+        inputs: args.paths,
+        topK: args['top-k'],
+        batchSize: args['batch-size'],
+        ...(args['preprocess-workers'] !== undefined && { preprocessWorkers: args['preprocess-workers'] }),
+      },
+      say,
+    );
+  } finally {
+    await classifier.release();
   }
-  progress?.stop();
-  await classifier.release();
-  const failed = results.filter(isFailure).length;
-  if (args.csv) {
-    await writeFileAtomic(args.csv, toCsv(results));
-    say(`wrote ${results.length} rows to ${path.resolve(args.csv)}`);
-  }
-  if (args.json) {
-    process.stdout.write(`${JSON.stringify({ model: classifier.modelPath, executionProvider: classifier.executionProvider, labels: classifier.labels, failed, results }, null, 2)}\n`);
-  }
-  say(`${results.length - failed} predicted, ${failed} failed (execution provider: ${classifier.executionProvider})`);
-  return failed > 0 ? 1 : 0;
 }

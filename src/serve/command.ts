@@ -1,5 +1,7 @@
 import type { Argv } from 'yargs';
 import { parseEp } from '../core/index.ts';
+import { openAccessLog } from './access-log.ts';
+import { DEFAULT_OPEN_PATHS } from './auth.ts';
 import { SERVE_DEFAULTS } from './options.ts';
 import { startServer, type RunningServer } from './server.ts';
 
@@ -17,6 +19,10 @@ export interface ServeArgs {
   'max-wait-ms': number;
   'max-pixels': number;
   web?: string;
+  'auth-token-file'?: string;
+  'auth-open-paths': string[];
+  'cors-origin': string[];
+  'access-log': string;
 }
 
 export function serveOptions(yargs: Argv) {
@@ -34,12 +40,33 @@ export function serveOptions(yargs: Argv) {
     .option('max-queue', { type: 'number', describe: 'images in the server at once (decoding, waiting or running) before 429 [default: 2 x max-batch x workers]' })
     .option('max-wait-ms', { type: 'number', default: d.maxWaitMs, describe: 'expected wait for inference beyond which 429, for a latency budget (0: off, only --max-queue)' })
     .option('max-pixels', { type: 'number', default: d.maxPixels, describe: 'largest width x height decoded (bigger: 422)' })
-    .option('web', { type: 'string', describe: 'folder to serve at / (the web demo), with cross-origin isolation headers' });
+    .option('web', { type: 'string', describe: 'folder to serve at / (the web demo), with cross-origin isolation headers' })
+    .option('auth-token-file', {
+      type: 'string',
+      defaultDescription: 'no auth',
+      describe: 'file of accepted bearer tokens, one per line (# comments); every request then needs Authorization: Bearer TOKEN (401 otherwise), except --auth-open-paths',
+    })
+    .option('auth-open-paths', {
+      type: 'string',
+      array: true,
+      default: [...DEFAULT_OPEN_PATHS],
+      describe: 'paths answered without a token when --auth-token-file is set: exact, or a prefix ending in * (leave /metrics out to require the token for it; add "/*" paths of --web for the demo)',
+    })
+    .option('cors-origin', {
+      type: 'string',
+      array: true,
+      default: [],
+      defaultDescription: 'none',
+      describe: 'origin (scheme://host[:port]) whose web pages may call this server; repeat for more; others get no Access-Control-Allow-Origin',
+    })
+    .option('access-log', { type: 'string', default: '-', describe: 'one JSON line per request (time, id, method, route, status, images, queue/inference/total ms): - for stderr, a file to append to, or off' });
 }
 
 /** Serves until SIGTERM or SIGINT, then drains in-flight requests and returns 0. */
 export async function serveCommand(args: ServeArgs): Promise<number> {
   const say = (line: string) => process.stderr.write(`${line}\n`);
+  // Opened first, so a log path that cannot be written stops the server before the model loads.
+  const accessLog = openAccessLog(args['access-log']);
   let server: RunningServer | undefined;
   let stopped: (name: NodeJS.Signals) => void = () => {};
   const stopping = new Promise<NodeJS.Signals>((resolve) => (stopped = resolve));
@@ -70,12 +97,17 @@ export async function serveCommand(args: ServeArgs): Promise<number> {
       maxWaitMs: args['max-wait-ms'],
       maxPixels: args['max-pixels'],
       web: args.web,
+      authTokenFile: args['auth-token-file'],
+      authOpenPaths: args['auth-open-paths'],
+      corsOrigins: args['cors-origin'],
+      accessLog: accessLog?.log,
       log: say,
       onListening: (url) => say(`listening on ${url}; loading the model`),
     });
   } catch (error) {
     process.off('SIGTERM', onSignal);
     process.off('SIGINT', onSignal);
+    await accessLog?.close();
     throw error;
   }
   say(`ready: POST ${server.url}/v1/classify${args.web ? `, web demo at ${server.url}/` : ''}`);
@@ -86,6 +118,7 @@ export async function serveCommand(args: ServeArgs): Promise<number> {
   process.once('SIGINT', impatient);
   say(`${signal}: finishing requests in flight, refusing new ones`);
   await server.close();
+  await accessLog?.close();
   process.off('SIGTERM', impatient);
   process.off('SIGINT', impatient);
   say('stopped');

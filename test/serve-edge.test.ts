@@ -8,6 +8,7 @@ import { after, before, describe, test } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import { startServer, type RunningServer } from '../src/serve/index.ts';
 import type { AccessLogEntry } from '../src/serve/access-log.ts';
+import { DEFAULT_OPEN_PATHS, isOpenPath } from '../src/serve/auth.ts';
 import { SHARED_MISSING, SHOES, firstFiles } from '../fixtures/shared-data.ts';
 import { trainedModel } from '../fixtures/trained-model.ts';
 
@@ -180,6 +181,15 @@ describe('serve behind auth, CORS, request ids and an access log', { skip: SHARE
       for (const field of ['status', 'images', 'queueMs', 'inferenceMs', 'totalMs'] as const) assert.ok(Number.isFinite(entry[field]) && entry[field] >= 0, `${field} ${entry[field]}`);
     }
   });
+});
+
+test('open paths: exact paths and prefixes ending in *, never through dot segments', () => {
+  const open = [...DEFAULT_OPEN_PATHS];
+  for (const path of ['/healthz', '/readyz', '/metrics', '/v2/health/live', '/v2/health/ready']) assert.ok(isOpenPath(path, open), path);
+  for (const path of ['/healthz/', '/healthzx', '/metrics/x', '/v2/health', '/v1/model', '/', '/v2/health/../../v1/model', '/v2/health/%2e%2e/%2E%2E/v1/model', '/v2/health/./live']) {
+    assert.ok(!isOpenPath(path, open), path);
+  }
+  assert.ok(!isOpenPath('/metrics', ['/healthz']), 'a list without /metrics closes it');
 });
 
 /** Runs `footwear serve`, resolving with its URL once it is ready. */

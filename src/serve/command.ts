@@ -50,7 +50,7 @@ export function serveOptions(yargs: Argv) {
       type: 'string',
       array: true,
       default: [...DEFAULT_OPEN_PATHS],
-      describe: 'paths answered without a token when --auth-token-file is set: exact, or a prefix ending in * (leave /metrics out to require the token for it; add "/*" paths of --web for the demo)',
+      describe: 'paths answered without a token when --auth-token-file is set: exact, or a prefix ending in * (leave /metrics out to require the token for it)',
     })
     .option('cors-origin', {
       type: 'string',

@@ -2,3 +2,4 @@
 export { startServer, type RunningServer } from './server.ts';
 export { SERVE_DEFAULTS, type ServeOptions } from './options.ts';
 export { IMAGE_TYPES } from './media.ts';
+export type { AccessLogEntry, AccessLog } from './access-log.ts';

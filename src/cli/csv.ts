@@ -17,11 +17,43 @@ export function csvField(value: string): string {
  */
 export function toCsv(results: Iterable<PredictionResult>): string {
   const lines = [CSV_HEADER.join(',')];
-  for (const result of results) {
-    const row = isFailure(result)
-      ? [result.file, '', '', `${result.error.code}: ${result.error.message}`]
-      : [result.file, result.label, result.score.toFixed(6), ''];
-    lines.push(row.map(csvField).join(','));
-  }
+  for (const result of results) lines.push(csvRow(result));
   return lines.join('\r\n') + '\r\n';
+}
+
+/** One result as a CSV line, without its line end (see toCsv). */
+export function csvRow(result: PredictionResult): string {
+  const row = isFailure(result) ? [result.file, '', '', `${result.error.code}: ${result.error.message}`] : [result.file, result.label, result.score.toFixed(6), ''];
+  return row.map(csvField).join(',');
+}
+
+/**
+ * The fields of one CSV record (its line end removed or not), undoing csvField's quoting;
+ * undefined when its quotes do not close.
+ */
+export function parseCsvRecord(record: string): string[] | undefined {
+  const text = record.replace(/\r?\n$/, '');
+  const fields: string[] = [];
+  let i = 0;
+  for (;;) {
+    let field = '';
+    if (text[i] === '"') {
+      i++;
+      for (;;) {
+        const quote = text.indexOf('"', i);
+        if (quote < 0) return undefined;
+        field += text.slice(i, quote);
+        i = quote + 1;
+        if (text[i] !== '"') break;
+        field += '"';
+        i++;
+      }
+    }
+    const comma = text.indexOf(',', i);
+    const end = comma < 0 ? text.length : comma;
+    field += text.slice(i, end);
+    fields.push(field);
+    if (comma < 0) return fields;
+    i = comma + 1;
+  }
 }

@@ -51,20 +51,32 @@ export function fileNameText(name: Uint8Array): { text: string; valid: boolean }
 type EntryKind = 'folder' | 'file' | 'other';
 
 /**
- * Lists image files below `dir`, sorted, following directory links once each (a link loop is
- * visited once, not forever). Only regular files are listed: reading a FIFO named `x.jpg` would
- * block forever and a link to /dev/zero would never end, so those are reported instead. Entries
- * that cannot be listed or used (broken links, names that are not UTF-8) go to `onError`.
+ * What a folder walk meets: an image to read, an entry it cannot use (a broken link, a FIFO, a
+ * name that is not UTF-8), or a file skipped because its name is not an image's (an .svg, a
+ * README): those were once dropped without a word, while the same file named on a command line
+ * gets a clear error, so the walk reports them for callers to count.
  */
-export async function walkImages(dir: string, onError: (file: string, reason: string) => void = () => {}): Promise<string[]> {
+export type WalkEntry =
+  | { kind: 'image'; file: string }
+  | { kind: 'error'; file: string; reason: string }
+  | { kind: 'skipped'; file: string; extension: string };
+
+/**
+ * Walks `dir` in sorted order (by name within each folder, a folder's contents at its name's
+ * place), following directory links once each (a link loop is visited once, not forever). Only
+ * regular files are images: reading a FIFO named `x.jpg` would block forever and a link to
+ * /dev/zero would never end, so those are errors instead. Lazy: a folder is listed when the walk
+ * reaches it, so memory holds the folders on the current path (and the folders seen, against
+ * loops), never the whole tree.
+ */
+export async function* walkEntries(dir: string): AsyncGenerator<WalkEntry> {
   const seen = new Set<string>();
-  const out: string[] = [];
-  async function visit(current: string): Promise<void> {
+  async function* visit(current: string): AsyncGenerator<WalkEntry> {
     let real: string;
     try {
       real = await realpath(current);
     } catch (error) {
-      onError(current, (error as Error).message);
+      yield { kind: 'error', file: current, reason: (error as Error).message };
       return;
     }
     if (seen.has(real)) return;
@@ -74,7 +86,7 @@ export async function walkImages(dir: string, onError: (file: string, reason: st
       // Names as bytes, so a name that is not UTF-8 can be told apart (see fileNameText).
       entries = await readdir(current, { withFileTypes: true, encoding: 'buffer' });
     } catch (error) {
-      onError(current, `cannot list folder: ${(error as NodeJS.ErrnoException).code ?? (error as Error).message}`);
+      yield { kind: 'error', file: current, reason: `cannot list folder: ${(error as NodeJS.ErrnoException).code ?? (error as Error).message}` };
       return;
     }
     const named = entries.map((entry) => ({ entry, ...fileNameText(entry.name) })).sort((a, b) => byName(a.text, b.text));
@@ -88,39 +100,35 @@ export async function walkImages(dir: string, onError: (file: string, reason: st
           kind = info.isDirectory() ? 'folder' : info.isFile() ? 'file' : 'other';
         } catch (error) {
           const code = (error as NodeJS.ErrnoException).code;
-          if (code === 'ELOOP') onError(full, 'symbolic link loop');
-          else if (code === 'ENOENT') onError(full, 'broken symbolic link');
-          else onError(full, `cannot follow symbolic link (${code ?? (error as Error).message})`);
+          const reason = code === 'ELOOP' ? 'symbolic link loop' : code === 'ENOENT' ? 'broken symbolic link' : `cannot follow symbolic link (${code ?? (error as Error).message})`;
+          yield { kind: 'error', file: full, reason };
           continue;
         }
       }
       if (kind === 'folder') {
-        if (valid) await visit(full);
-        else onError(full, 'folder name is not valid UTF-8 (shown as \\xNN), so its images cannot be opened; rename the folder');
+        if (valid) yield* visit(full);
+        else yield { kind: 'error', file: full, reason: 'folder name is not valid UTF-8 (shown as \\xNN), so its images cannot be opened; rename the folder' };
       } else if (isImagePath(text)) {
-        if (!valid) onError(full, 'file name is not valid UTF-8 (shown as \\xNN), so the file cannot be opened; rename it');
-        else if (kind === 'file') out.push(full);
-        else onError(full, 'not a regular file (a FIFO, socket or device), so it is not read');
+        if (!valid) yield { kind: 'error', file: full, reason: 'file name is not valid UTF-8 (shown as \\xNN), so the file cannot be opened; rename it' };
+        else if (kind === 'file') yield { kind: 'image', file: full };
+        else yield { kind: 'error', file: full, reason: 'not a regular file (a FIFO, socket or device), so it is not read' };
+      } else if (kind === 'file') {
+        yield { kind: 'skipped', file: full, extension: path.extname(text).toLowerCase() };
       }
     }
   }
-  await visit(dir);
-  return out;
+  yield* visit(dir);
 }
 
-/** Expands a mix of files and folders into image files, keeping the order given. */
-export async function expandInputs(inputs: string[], onError?: (file: string, reason: string) => void): Promise<string[]> {
+/**
+ * Lists image files below `dir`, sorted (see walkEntries); entries that cannot be listed or used
+ * go to `onError`, files whose names are not images' are left out.
+ */
+export async function walkImages(dir: string, onError: (file: string, reason: string) => void = () => {}): Promise<string[]> {
   const out: string[] = [];
-  for (const input of inputs) {
-    let info;
-    try {
-      info = await stat(input);
-    } catch {
-      out.push(input); // reported per file when it is read, so the batch still runs
-      continue;
-    }
-    if (info.isDirectory()) out.push(...(await walkImages(input, onError)));
-    else out.push(input);
+  for await (const entry of walkEntries(dir)) {
+    if (entry.kind === 'image') out.push(entry.file);
+    else if (entry.kind === 'error') onError(entry.file, entry.reason);
   }
   return out;
 }

@@ -9,6 +9,8 @@ import { probeRoutes } from './routes/probes.ts';
 import { v2Routes } from './routes/v2.ts';
 import { footwearVersion } from '../node/index.ts';
 import { webRoutes } from './routes/web.ts';
+import { installEdge } from './edge.ts';
+import { requestId } from './request-id.ts';
 
 // The HTTP surface: Fastify with only the body parsers this API takes, one JSON error shape,
 // per-route metrics, and Connection: close on every answer once draining has begun.
@@ -22,6 +24,8 @@ export async function buildApp(context: ServeContext): Promise<FastifyInstance> 
     bodyLimit: options.maxBodyBytes,
     // While closing, Fastify would answer 503 in its own body shape; the context answers instead.
     return503OnClosing: false,
+    // A caller's X-Request-Id when it is sane, else a fresh one (request-id.ts).
+    genReqId: requestId,
     // A URL the router cannot even decode gets the same JSON error shape as everything else.
     frameworkErrors: (error, _request, reply) => {
       metrics.errors.inc({ kind: 'bad-request' });
@@ -29,6 +33,8 @@ export async function buildApp(context: ServeContext): Promise<FastifyInstance> 
       void (reply as unknown as FastifyReply).code(400).send(errorBody(new HttpError(400, 'bad-request', error.message)));
     },
   });
+
+  await installEdge(app, options);
 
   // JSON and text parsers would let a text/plain body reach the image route; refuse them at parse.
   app.removeAllContentTypeParsers();
@@ -59,7 +65,7 @@ export async function buildApp(context: ServeContext): Promise<FastifyInstance> 
     // The client sees a generic message for a bug; the operator gets the stack.
     if (error.status >= 500 && error.status !== 503) {
       const detail = error.code === 'internal' && thrown instanceof Error ? (thrown.stack ?? thrown.message) : error.message;
-      options.log(`${request.method} ${request.url}: ${error.status} ${detail}`);
+      options.log(`${request.method} ${request.url} [${request.id}]: ${error.status} ${detail}`);
     }
     metrics.errors.inc({ kind: error.code });
     return reply.code(error.status).headers(error.headers).send(errorBody(error));

@@ -1,6 +1,9 @@
 import os from 'node:os';
 import { DEFAULT_MAX_PIXELS } from '../core/index.ts';
 import type { EpChoice, Log } from '../core/index.ts';
+import type { AccessLog } from './access-log.ts';
+import { DEFAULT_OPEN_PATHS } from './auth.ts';
+import { parseOrigins } from './cors.ts';
 
 export interface ServeOptions {
   /** Model folder (holding model.onnx) or the .onnx file itself. */
@@ -42,9 +45,17 @@ export interface ServeOptions {
   onListening?: (url: string) => void;
   /** Receives operational lines: provider fallbacks, worker crashes, internal errors. */
   log?: Log;
+  /** File of accepted bearer tokens, one per line; when set, every route but `authOpenPaths` needs one (default: no auth). */
+  authTokenFile?: string;
+  /** Paths answered without a token: exact, or a prefix ending in * (default: the probes and /metrics). */
+  authOpenPaths?: string[];
+  /** Origins (scheme://host[:port]) whose web pages may call the server; none by default. */
+  corsOrigins?: string[];
+  /** Receives one entry per answered request (default: none). */
+  accessLog?: AccessLog;
 }
 
-export type ResolvedOptions = Required<Omit<ServeOptions, 'web' | 'onListening'>> & Pick<ServeOptions, 'web' | 'onListening'>;
+export type ResolvedOptions = Required<Omit<ServeOptions, 'web' | 'onListening' | 'authTokenFile' | 'accessLog'>> & Pick<ServeOptions, 'web' | 'onListening' | 'authTokenFile' | 'accessLog'>;
 
 export const SERVE_DEFAULTS = {
   host: '127.0.0.1',
@@ -96,5 +107,9 @@ export function resolveOptions(options: ServeOptions): ResolvedOptions {
     drainTimeoutMs: integer(options.drainTimeoutMs ?? d.drainTimeoutMs, 'drain-timeout-ms', 0),
     onListening: options.onListening,
     log: options.log ?? (() => {}),
+    authTokenFile: options.authTokenFile,
+    authOpenPaths: options.authOpenPaths ?? [...DEFAULT_OPEN_PATHS],
+    corsOrigins: parseOrigins(options.corsOrigins ?? []),
+    accessLog: options.accessLog,
   };
 }

@@ -4,6 +4,7 @@ import type { ModelSpec } from '../core/index.ts';
 import { refused, type Admission } from './admission.ts';
 import type { Batcher } from './batcher.ts';
 import { HttpError, queueFull } from './http-error.ts';
+import { currentTrace } from './trace.ts';
 
 // One upload's way through the server: a place in the queue, decoding on libuv's thread pool
 // (sharp), then a seat in the next batch. Shared by the single and the batch endpoints.
@@ -37,14 +38,23 @@ export class Pipeline {
   async classify(image: Buffer, name: string, k: number): Promise<Prediction | PredictionFailure> {
     const ticket = this.parts.admission.tryEnter();
     if (refused(ticket)) throw queueFull(ticket.expectedWaitMs);
+    const trace = currentTrace();
+    trace?.admitted();
     try {
       const { preprocess } = this.parts.spec;
       const decoded = await decodeInput(image, name, preprocess, this.parts.maxPixels);
       if ('error' in decoded) return decoded;
       const write = (out: Float32Array, offset: number) => void writeInput(decoded, preprocess, { out, offset });
-      const probs = await this.parts.batcher.submit(write, ticket.release).catch((error: Error) => {
+      const submitted = performance.now();
+      let dispatched = submitted;
+      const onDispatch = () => {
+        ticket.release();
+        dispatched = performance.now();
+      };
+      const probs = await this.parts.batcher.submit(write, onDispatch).catch((error: Error) => {
         throw error instanceof HttpError ? error : new HttpError(500, 'inference-failed', error.message);
       });
+      trace?.ran(dispatched - submitted, performance.now() - dispatched);
       return toPrediction(name, probs, this.labels, k);
     } finally {
       ticket.release();

@@ -1,6 +1,6 @@
 import type { Argv } from 'yargs';
 import { parseEp } from '../../core/index.ts';
-import { curlExample, listenError, SERVE_DEFAULTS, startServer, type RunningServer } from '../../serve/index.ts';
+import { curlExample, DEFAULT_OPEN_PATHS, listenError, openAccessLog, SERVE_DEFAULTS, startServer, type RunningServer } from '../../serve/index.ts';
 import { examples } from '../examples.ts';
 
 export interface ServeArgs {
@@ -17,6 +17,10 @@ export interface ServeArgs {
   'max-wait-ms': number;
   'max-pixels': number;
   web?: string;
+  'auth-token-file'?: string;
+  'auth-open-paths': string[];
+  'cors-origin': string[];
+  'access-log': string;
 }
 
 export function serveOptions(yargs: Argv) {
@@ -35,6 +39,27 @@ export function serveOptions(yargs: Argv) {
     .option('max-wait-ms', { type: 'number', requiresArg: true, default: d.maxWaitMs, describe: 'expected wait for inference beyond which 429, for a latency budget (0: off, only --max-queue)' })
     .option('max-pixels', { type: 'number', requiresArg: true, default: d.maxPixels, describe: 'largest width x height decoded (bigger: 422)' })
     .option('web', { type: 'string', requiresArg: true, describe: 'folder to serve at / (from footwear web build), with cross-origin isolation headers', defaultDescription: 'none' })
+    .option('auth-token-file', {
+      type: 'string',
+      requiresArg: true,
+      defaultDescription: 'no auth',
+      describe: 'file of accepted bearer tokens, one per line (# comments); every request then needs Authorization: Bearer TOKEN (401 otherwise), except --auth-open-paths',
+    })
+    .option('auth-open-paths', {
+      type: 'string',
+      array: true,
+      default: [...DEFAULT_OPEN_PATHS],
+      defaultDescription: DEFAULT_OPEN_PATHS.join(' '),
+      describe: 'paths answered without a token when --auth-token-file is set: exact, or a prefix ending in * (leave /metrics out to require the token for it)',
+    })
+    .option('cors-origin', {
+      type: 'string',
+      array: true,
+      default: [],
+      defaultDescription: 'none',
+      describe: 'origin (scheme://host[:port]) whose web pages may call this server; repeat for more; others get no Access-Control-Allow-Origin',
+    })
+    .option('access-log', { type: 'string', requiresArg: true, default: '-', describe: 'one JSON line per request (time, id, method, route, status, images, queue/inference/total ms): - for stderr, a file to append to, or off' })
     .epilogue(
       examples(
         ['footwear serve --model models/shoes', 'then: curl --data-binary @shoe.jpg -H "Content-Type: image/jpeg" http://127.0.0.1:8080/v1/classify'],
@@ -47,6 +72,8 @@ export function serveOptions(yargs: Argv) {
 /** Serves until SIGTERM or SIGINT, then drains in-flight requests and returns 0. */
 export async function serveCommand(args: ServeArgs): Promise<number> {
   const say = (line: string) => process.stderr.write(`${line}\n`);
+  // Opened first, so a log path that cannot be written stops the server before the model loads.
+  const accessLog = openAccessLog(args['access-log']);
   let server: RunningServer | undefined;
   let stopped: (name: NodeJS.Signals) => void = () => {};
   const stopping = new Promise<NodeJS.Signals>((resolve) => (stopped = resolve));
@@ -77,12 +104,17 @@ export async function serveCommand(args: ServeArgs): Promise<number> {
       maxWaitMs: args['max-wait-ms'],
       maxPixels: args['max-pixels'],
       web: args.web,
+      authTokenFile: args['auth-token-file'],
+      authOpenPaths: args['auth-open-paths'],
+      corsOrigins: args['cors-origin'],
+      accessLog: accessLog?.log,
       log: say,
       onListening: (url) => say(`listening on ${url}; loading the model`),
     });
   } catch (error) {
     process.off('SIGTERM', onSignal);
     process.off('SIGINT', onSignal);
+    await accessLog?.close();
     throw listenError(error, args.host, args.port) ?? error;
   }
   say(`ready: ${curlExample(server.url)}${args.web ? `; web demo at ${server.url}/` : ''}`);
@@ -93,6 +125,7 @@ export async function serveCommand(args: ServeArgs): Promise<number> {
   process.once('SIGINT', impatient);
   say(`${signal}: finishing requests in flight, refusing new ones`);
   await server.close();
+  await accessLog?.close();
   process.off('SIGTERM', impatient);
   process.off('SIGINT', impatient);
   say('stopped');

@@ -1,5 +1,5 @@
 import type { Argv } from 'yargs';
-import { parseEp } from '../core/index.ts';
+import { RUNTIME_HELP, parseEp } from '../core/index.ts';
 import { SERVE_DEFAULTS } from './options.ts';
 import { startServer, type RunningServer } from './server.ts';
 
@@ -16,6 +16,7 @@ export interface ServeArgs {
   'max-queue'?: number;
   'max-wait-ms': number;
   'max-pixels': number;
+  runtime: string;
   web?: string;
 }
 
@@ -34,6 +35,7 @@ export function serveOptions(yargs: Argv) {
     .option('max-queue', { type: 'number', describe: 'images in the server at once (decoding, waiting or running) before 429 [default: 2 x max-batch x workers]' })
     .option('max-wait-ms', { type: 'number', default: d.maxWaitMs, describe: 'expected wait for inference beyond which 429, for a latency budget (0: off, only --max-queue)' })
     .option('max-pixels', { type: 'number', default: d.maxPixels, describe: 'largest width x height decoded (bigger: 422)' })
+    .option('runtime', { type: 'string', default: d.runtime, describe: RUNTIME_HELP })
     .option('web', { type: 'string', describe: 'folder to serve at / (the web demo), with cross-origin isolation headers' });
 }
 
@@ -69,6 +71,7 @@ export async function serveCommand(args: ServeArgs): Promise<number> {
       maxQueue: args['max-queue'],
       maxWaitMs: args['max-wait-ms'],
       maxPixels: args['max-pixels'],
+      runtime: args.runtime,
       web: args.web,
       log: say,
       onListening: (url) => say(`listening on ${url}; loading the model`),

@@ -2,7 +2,7 @@ import path from 'node:path';
 import type { Argv } from 'yargs';
 import { evaluate, type EvalReport } from '../../eval/index.ts';
 import { loadModel } from '../../node/index.ts';
-import { parseEp } from '../../core/index.ts';
+import { LOCAL_RUNTIME, RUNTIME_HELP, parseEp } from '../../core/index.ts';
 import { orderMistakes, percent, writeEvalReport } from '../../report/index.ts';
 import { createProgress } from '../progress.ts';
 
@@ -13,6 +13,7 @@ export interface EvalArgs {
   ep: string;
   'batch-size'?: number;
   report?: string;
+  runtime: string;
 }
 
 /** Misclassified files listed in the text output; --json has them all. */
@@ -29,6 +30,7 @@ export function evalOptions(yargs: Argv) {
       defaultDescription: 'none (no HTML report)',
     })
     .option('ep', { type: 'string', default: 'auto', describe: 'execution provider: auto|cpu|cuda' })
+    .option('runtime', { type: 'string', default: LOCAL_RUNTIME, describe: RUNTIME_HELP })
     .option('batch-size', { type: 'number' });
 }
 
@@ -53,7 +55,7 @@ export function formatReport(r: EvalReport): string {
 }
 
 export async function evalCommand(args: EvalArgs): Promise<number> {
-  const classifier = await loadModel(args.model, { ep: parseEp(args.ep), log: (l) => process.stderr.write(`${l}\n`) });
+  const classifier = await loadModel(args.model, { ep: parseEp(args.ep), runtime: args.runtime, log: (l) => process.stderr.write(`${l}\n`) });
   const progress = args.json ? undefined : createProgress('eval');
   const report = await evaluate(classifier, args.data, { batchSize: args['batch-size'], progress: progress?.update });
   progress?.stop();

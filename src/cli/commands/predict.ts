@@ -2,7 +2,7 @@ import path from 'node:path';
 import type { Argv } from 'yargs';
 import { expandInputs } from '../../data/index.ts';
 import { DEFAULT_BATCH_SIZE, loadModel } from '../../node/index.ts';
-import { DEFAULT_TOP_K, isFailure, parseEp, type PredictionResult } from '../../core/index.ts';
+import { DEFAULT_TOP_K, LOCAL_RUNTIME, RUNTIME_HELP, isFailure, parseEp, type PredictionResult } from '../../core/index.ts';
 import { toCsv } from '../csv.ts';
 import { writeFileAtomic } from '../../node/index.ts';
 import { createProgress } from '../progress.ts';
@@ -17,6 +17,7 @@ export interface PredictArgs {
   threads?: number;
   'batch-size': number;
   'preprocess-workers'?: number;
+  runtime: string;
 }
 
 export function predictOptions(yargs: Argv) {
@@ -28,6 +29,7 @@ export function predictOptions(yargs: Argv) {
     .option('csv', { type: 'string', describe: 'write file,label,score,error rows to this CSV file' })
     .option('ep', { type: 'string', default: 'auto', describe: 'execution provider: auto|cpu|cuda' })
     .option('threads', { type: 'number', describe: 'ONNX Runtime intra-op threads' })
+    .option('runtime', { type: 'string', default: LOCAL_RUNTIME, describe: RUNTIME_HELP })
     .option('batch-size', { type: 'number', default: DEFAULT_BATCH_SIZE })
     .option('preprocess-workers', { type: 'number', describe: 'threads that read, decode and resize photos (default: cores - 1, 1 to 4; 0: none)' });
 }
@@ -35,7 +37,7 @@ export function predictOptions(yargs: Argv) {
 /** Exits 1 only when some file failed, after predicting all the others. */
 export async function predictCommand(args: PredictArgs): Promise<number> {
   const say = (line: string) => process.stderr.write(`${line}\n`);
-  const classifier = await loadModel(args.model, { ep: parseEp(args.ep), threads: args.threads, log: say });
+  const classifier = await loadModel(args.model, { ep: parseEp(args.ep), threads: args.threads, runtime: args.runtime, log: say });
   const listingErrors: PredictionResult[] = [];
   const files = await expandInputs(args.paths, (file, reason) => listingErrors.push({ file, error: { code: 'unreadable', message: reason } }));
   const progress = args.json ? undefined : createProgress('predict');

@@ -3,7 +3,7 @@ import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import sharp from 'sharp';
-import { encodeInferRequest, type ModelSpec } from '../src/core/index.ts';
+import { classificationStrings, decodeInferRequest, elementStrings, encodeInferRequest, parseClassification, tritonFixed, type ModelSpec } from '../src/core/index.ts';
 import { loadModel, prepareFile, type Classifier } from '../src/node/index.ts';
 import { startServer, type RunningServer } from '../src/serve/index.ts';
 import { SHOES, firstFiles } from '../fixtures/shared-data.ts';
@@ -383,6 +383,35 @@ describe('serve: KServe v2 inference under load and startup', () => {
       assert.match(await errorOf(response), /still loading/);
     } finally {
       await server.close();
+    }
+  });
+});
+
+describe('v2 codec details', () => {
+  test('classification values are printed as Triton prints them: 9 decimals, exact ties to even', () => {
+    assert.equal(tritonFixed(0.5), '0.500000000');
+    assert.equal(tritonFixed(1 / 1024), '0.000976562', '0.0009765625 is a tie; printf keeps the even 2');
+    assert.equal(tritonFixed(3 / 1024), '0.002929688', '0.0029296875 is a tie; printf rounds the odd 7 up');
+    assert.equal(tritonFixed(Math.fround(0.1234567891)), Math.fround(0.1234567891).toFixed(9));
+    assert.deepEqual(classificationStrings(Float32Array.from([0.25, 0.5, 0.25]), 3, 3, ['a', 'b:c', 'd']), ['0.500000000:1:b:c', '0.250000000:0:a', '0.250000000:2:d']);
+    assert.deepEqual(parseClassification('0.500000000:1:b:c'), { score: 0.5, index: 1, label: 'b:c' });
+    assert.deepEqual(parseClassification('0.5:1'), { score: 0.5, index: 1 });
+    assert.equal(parseClassification('Boot'), undefined);
+  });
+
+  test('a request survives encoding and decoding, JSON or binary, with aligned or unaligned binary data', () => {
+    const data = Float32Array.from({ length: 12 }, (_, i) => i / 7);
+    for (const binary of [true, false]) {
+      for (const id of ['a', 'ab', 'abc', 'abcd']) {
+        const encoded = encodeInferRequest({ id, inputs: [{ name: 'x', datatype: 'FP32', shape: [1, 2, 2, 3], data }, { name: 'y', datatype: 'BYTES', shape: [2], data: ['é', ''] }] }, () => binary);
+        const body = Buffer.concat(encoded.parts);
+        assert.equal(body.length, encoded.byteLength);
+        const decoded = decodeInferRequest(body, encoded.headerLength);
+        assert.equal(decoded.id, id);
+        assert.deepEqual(Array.from(decoded.inputs[0].data as Float32Array), Array.from(data));
+        assert.deepEqual(elementStrings(decoded.inputs[1].data), ['é', '']);
+        assert.equal(decoded.inputs[0].parameters, undefined, 'binary_data_size is the wire format, not a parameter');
+      }
     }
   });
 });

@@ -59,7 +59,7 @@ export function v2InferRoutes(app: FastifyInstance, context: ServeContext): void
         error = new HttpError(
           413,
           'body-too-large',
-          `the body is larger than the ${options.maxBodyBytes}-byte limit (--max-body-bytes); send tensors as binary data (JSON takes about 5 times the bytes) or fewer images per request`,
+          `the body is larger than the ${options.maxBodyBytes}-byte limit (--max-body-bytes); send tensors as binary data (their JSON takes 2 to 4 times the bytes) or fewer images per request`,
         );
       }
       if (error.status >= 500 && error.status !== 503) {

@@ -123,7 +123,11 @@ function encodeMessage(head: object, key: 'inputs' | 'outputs', tensors: readonl
     chunks.push(bytes);
     return { ...meta, parameters: { ...meta.parameters, binary_data_size: bytes.byteLength } };
   });
-  const json = utf8Encoder.encode(JSON.stringify({ ...head, [key]: described }));
+  let json = utf8Encoder.encode(JSON.stringify({ ...head, [key]: described }));
+  // Spaces after the JSON (still JSON) put the first tensor on a 4-byte boundary, so a receiver
+  // holding the body at an aligned address can view its floats in place instead of copying them.
+  const pad = chunks.length > 0 ? (4 - (json.byteLength % 4)) % 4 : 0;
+  if (pad > 0) json = utf8Encoder.encode(`${JSON.stringify({ ...head, [key]: described })}${' '.repeat(pad)}`);
   const byteLength = chunks.reduce((n, c) => n + c.byteLength, json.byteLength);
   return chunks.length > 0 ? { parts: [json, ...chunks], headerLength: json.byteLength, byteLength } : { parts: [json], byteLength };
 }

@@ -71,7 +71,8 @@ const isCount = (v: unknown): v is number => Number.isInteger(v) && (v as number
 
 function outputs(request: InferRequest, spec: ModelSpec): V2Output[] {
   const binaryDefault = optional(request.parameters?.binary_data_output, 'parameters.binary_data_output', 'true or false', isBoolean) ?? false;
-  const requested = request.outputs ?? [{ name: spec.outputName }];
+  // None named (or an empty list, which gRPC cannot tell from none): every output, as the protocol says.
+  const requested = request.outputs?.length ? request.outputs : [{ name: spec.outputName }];
   const seen = new Set<string>();
   return requested.map(({ name, parameters }) => {
     if (name !== spec.outputName) {

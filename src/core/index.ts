@@ -47,3 +47,25 @@ export { openModel, specFromModel, checkModel, ModelError, type OpenedModel } fr
 export { ClassifierCore, DEFAULT_TOP_K, positiveInteger } from './classifier.ts';
 export { topK, toPrediction, isFailure, type PredictionResult, type Prediction, type PredictionFailure, type LabelScore } from './prediction.ts';
 export * as wasmEmit from './wasm/emit.ts';
+export {
+  HEADER_LENGTH,
+  V2ProtocolError,
+  encodeInferRequest,
+  encodeInferResponse,
+  decodeInferRequest,
+  decodeInferResponse,
+  elementStrings,
+  elementCount,
+  float32Bytes,
+  bytesElements,
+  type Tensor,
+  type TensorData,
+  type InferRequest,
+  type InferResponse,
+  type RequestedOutput,
+  type EncodedMessage,
+  type Parameters as V2Parameters,
+} from './v2-protocol.ts';
+export { classificationStrings, parseClassification, tritonFixed, type Classification } from './v2-classification.ts';
+export { metadataDifferences, labelDifference, publishesLabels, labelsFromClassifications } from './v2-model-check.ts';
+export { parseRuntimeChoice, parseV2Url, RuntimeChoiceError, LOCAL_RUNTIME, DEFAULT_V2_PORT, RUNTIME_HELP, type V2Target, type RuntimeChoice } from './v2-url.ts';

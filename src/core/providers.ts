@@ -73,6 +73,11 @@ export async function resolveProviders(choice: EpChoice, options: ResolveProvide
   const { log = () => {} } = options;
   const runtime = options.runtime ?? (await resolveRuntime());
   const { accelerator, cpu } = runtime.devices ?? NODE_DEVICES;
+  if (accelerator === cpu) {
+    // One device and nothing to fall back to: a remote server (--runtime v2://) picks its own.
+    if (choice === 'auto' || choice === cpu) return { choice, candidates: [cpu] };
+    throw new ProviderError(choice, `${runtime.name} runs the model on whatever device its server chose; --ep applies to local runtimes (use --ep auto)`, '');
+  }
   if (choice === 'cpu' || choice === cpu) return { choice, candidates: [cpu] };
   if (choice !== 'auto' && choice !== accelerator) throw new ProviderError(choice, `${runtime.name} has no ${display(choice)} provider (it offers ${accelerator} and ${cpu})`);
   const reason = await runtime.unavailableReason?.(accelerator);

@@ -11,3 +11,5 @@ export { hostWorker, type WorkerHandlers } from './worker-host.ts';
 export { workerUrl } from './start-worker.ts';
 export { writeFileAtomic, writeJsonAtomic, OutputError } from './atomic.ts';
 export { packageVersion, footwearVersion, runtimeVersions } from './versions.ts';
+export { createV2Runtime, runtimeFor, REMOTE_DEVICE, type V2RuntimeOptions } from './v2-runtime.ts';
+export { V2Client, V2_CLIENT_DEFAULTS, RemoteError, RemoteUnavailableError, type V2ClientOptions } from './v2-client.ts';

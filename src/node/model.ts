@@ -1,10 +1,18 @@
 import type { Stats } from 'node:fs';
 import { readFile, stat } from 'node:fs/promises';
 import path from 'node:path';
-import { MODEL_FILES, ModelError, firstLine, openModel, specFromModel, type ModelSpec, type OpenSessionOptions } from '../core/index.ts';
+import { MODEL_FILES, ModelError, firstLine, openModel, specFromModel, type InferenceRuntime, type ModelSpec, type OpenSessionOptions } from '../core/index.ts';
 import { Classifier } from './classifier.ts';
+import { runtimeFor } from './v2-runtime.ts';
 
-export type LoadModelOptions = Pick<OpenSessionOptions, 'ep' | 'threads' | 'spinWait' | 'log' | 'runtimes' | 'runtime'>;
+export type LoadModelOptions = Pick<OpenSessionOptions, 'ep' | 'threads' | 'spinWait' | 'log' | 'runtimes'> & {
+  /**
+   * Where the model runs: a runtime, 'local' (the default: the best registered ONNX runtime) or
+   * 'v2://HOST[:PORT]/MODEL', a KServe v2 / Triton server serving the same model; decoding and
+   * resizing stay here either way, and the file still gives the labels and preprocessing.
+   */
+  runtime?: InferenceRuntime | string;
+};
 
 /** DIR/model.onnx for a folder, the path itself for a file. */
 export async function resolveModelFile(pathOrDir: string): Promise<string> {
@@ -85,6 +93,7 @@ export async function loadModel(pathOrDir: string, options: LoadModelOptions = {
   const file = await resolveModelFile(pathOrDir);
   const bytes = await readModelFile(file);
   await checkDerivedModel(file, specFromModel(bytes, file));
-  const { session, spec } = await openModel(bytes, file, options);
+  const runtime = typeof options.runtime === 'string' ? runtimeFor(options.runtime, { log: options.log }) : options.runtime;
+  const { session, spec } = await openModel(bytes, file, { ...options, runtime });
   return new Classifier(session, spec, file);
 }

@@ -36,7 +36,8 @@ export async function hostWorker<Init, Info, Job, Result>(handlers: WorkerHandle
         .run(message.job)
         .then(
           ({ result, transfer }) => post({ type: 'done', id: message.id, result }, transfer),
-          (error: unknown) => post({ type: 'error', id: message.id, message: error instanceof Error ? error.message.split('\n')[0] : String(error) }),
+          (error: unknown) =>
+            post({ type: 'error', id: message.id, message: error instanceof Error ? error.message.split('\n')[0] : String(error), ...(error instanceof Error && { name: error.name }) }),
         )
         .finally(() => running.delete(job));
       running.add(job);

@@ -187,7 +187,7 @@ export class WorkerPool<Job, Result, Info = void> {
             if (thread.jobs.size === 0) worker.unref();
             this.restarts = 0;
             if (message.type === 'done') job.resolve(message.result);
-            else job.reject(new Error(message.message));
+            else job.reject(Object.assign(new Error(message.message), message.name && { name: message.name }));
             this.onIdle();
             break;
           }

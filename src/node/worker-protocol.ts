@@ -11,4 +11,5 @@ export type FromWorker<Result, Info> =
   | { type: 'failed'; message: string; name: string; user: boolean }
   | { type: 'log'; line: string }
   | { type: 'done'; id: number; result: Result }
-  | { type: 'error'; id: number; message: string };
+  /** A job failed; `name` is the error's class, so the pool's caller can tell kinds apart (a remote that is down, say). */
+  | { type: 'error'; id: number; message: string; name?: string };

@@ -7,6 +7,7 @@ import { batchRoute } from './routes/batch.ts';
 import { classifyRoute } from './routes/classify.ts';
 import { probeRoutes } from './routes/probes.ts';
 import { v2Routes } from './routes/v2.ts';
+import { v2InferRoutes } from './routes/v2-infer.ts';
 import { footwearVersion } from '../node/index.ts';
 import { webRoutes } from './routes/web.ts';
 import { installEdge } from './edge.ts';
@@ -78,6 +79,7 @@ export async function buildApp(context: ServeContext): Promise<FastifyInstance> 
   batchRoute(app, context);
   probeRoutes(app, context);
   v2Routes(app, context, footwearVersion());
+  v2InferRoutes(app, context);
   if (options.web) await webRoutes(app, options.web);
   return app;
 }

@@ -1,6 +1,6 @@
 import path from 'node:path';
 import type { ModelSpec } from '../core/index.ts';
-import { notReady, shuttingDown } from './http-error.ts';
+import { notReady, shuttingDown, type HttpError } from './http-error.ts';
 import type { ServerMetrics } from './metrics.ts';
 import type { ResolvedOptions } from './options.ts';
 import type { Pipeline } from './pipeline.ts';
@@ -16,6 +16,8 @@ export interface LoadedModel {
   pipeline: Pipeline;
   /** Workers with the model loaded right now; 0 after every worker died and none could restart. */
   liveWorkers: () => number;
+  /** With --runtime v2://, the 503 to answer while the model's server is away; undefined while it serves. */
+  unavailable?: () => HttpError | undefined;
 }
 
 export class ServeContext {
@@ -28,14 +30,21 @@ export class ServeContext {
   ) {}
 
   get ready(): boolean {
-    return !this.draining && this.model !== undefined && this.model.liveWorkers() > 0;
+    return this.whyNotServing() === undefined;
+  }
+
+  /** The 503 that explains why requests cannot be served now, or undefined when they can. */
+  whyNotServing(): HttpError | undefined {
+    if (this.draining) return shuttingDown();
+    if (!this.model || this.model.liveWorkers() === 0) return notReady();
+    return this.model.unavailable?.();
   }
 
   /** The loaded model, or the 503 that explains why there is none to use. */
   serving(): LoadedModel {
-    if (this.draining) throw shuttingDown();
-    if (!this.model || this.model.liveWorkers() === 0) throw notReady();
-    return this.model;
+    const why = this.whyNotServing();
+    if (why) throw why;
+    return this.model as LoadedModel;
   }
 }
 

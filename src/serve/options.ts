@@ -1,5 +1,5 @@
 import os from 'node:os';
-import { DEFAULT_MAX_PIXELS } from '../core/index.ts';
+import { DEFAULT_MAX_PIXELS, LOCAL_RUNTIME, parseRuntimeChoice } from '../core/index.ts';
 import type { EpChoice, Log } from '../core/index.ts';
 import type { AccessLog } from './access-log.ts';
 import { DEFAULT_OPEN_PATHS } from './auth.ts';
@@ -37,6 +37,12 @@ export interface ServeOptions {
   maxWaitMs?: number;
   /** Largest width x height decoded; bigger images get 422 (default data's DEFAULT_MAX_PIXELS). */
   maxPixels?: number;
+  /**
+   * Where the model runs: 'local' (default: ONNX Runtime on the inference workers) or
+   * 'v2://HOST[:PORT]/MODEL', a KServe v2 / Triton server serving the same model, which the
+   * workers send preprocessed batches to; readiness then follows that server's.
+   */
+  runtime?: string;
   /** Folder served at / (the web demo); nothing is served there when unset. */
   web?: string;
   /** How long close() waits for in-flight requests before cutting connections (default 30 s). */
@@ -70,6 +76,7 @@ export const SERVE_DEFAULTS = {
   maxWaitMs: 0,
   maxPixels: DEFAULT_MAX_PIXELS,
   drainTimeoutMs: 30_000,
+  runtime: LOCAL_RUNTIME,
 } as const;
 
 function integer(value: number, name: string, min: number): number {
@@ -90,6 +97,8 @@ export function resolveOptions(options: ServeOptions): ResolvedOptions {
   // on 2 cores (quiet, load generator on the same machine), 2 threads served 85 req/s at 32
   // connections against 70 with 1, although request handling and decoding need CPU too.
   const threads = options.threads ?? Math.max(1, Math.floor(os.availableParallelism() / workers));
+  const runtime = options.runtime ?? d.runtime;
+  parseRuntimeChoice(runtime); // a bad v2:// URL fails here, before the server listens
   return {
     model: options.model,
     host: options.host ?? d.host,
@@ -103,6 +112,7 @@ export function resolveOptions(options: ServeOptions): ResolvedOptions {
     maxQueue: integer(options.maxQueue ?? d.batchesQueued * maxBatch * workers, 'max-queue', 1),
     maxWaitMs: integer(options.maxWaitMs ?? d.maxWaitMs, 'max-wait-ms', 0),
     maxPixels: integer(options.maxPixels ?? d.maxPixels, 'max-pixels', 1),
+    runtime,
     web: options.web,
     drainTimeoutMs: integer(options.drainTimeoutMs ?? d.drainTimeoutMs, 'drain-timeout-ms', 0),
     onListening: options.onListening,

@@ -8,6 +8,7 @@ import { shuttingDown } from './http-error.ts';
 import { createMetrics } from './metrics.ts';
 import { resolveOptions, type ServeOptions } from './options.ts';
 import { Pipeline } from './pipeline.ts';
+import { RemoteWatch } from './remote-watch.ts';
 import { WorkerPool, workerUrl } from '../node/index.ts';
 import type { BatchDone, BatchJob, ModelInfo, WorkerInit } from './worker-protocol.ts';
 
@@ -70,7 +71,7 @@ export async function startServer(serveOptions: ServeOptions): Promise<RunningSe
     workers = await WorkerPool.start<BatchJob, BatchDone, ModelInfo, WorkerInit>({
       url: WORKER_URL,
       size: options.workers,
-      init: { model: options.model, ep: options.ep, threads: options.threads, spinWait: false, warmupBatch: options.maxBatch },
+      init: { model: options.model, ep: options.ep, threads: options.threads, spinWait: false, warmupBatch: options.maxBatch, runtime: options.runtime },
       jobsPerWorker: 1,
       maxRestarts: Infinity,
       log: options.log,
@@ -80,6 +81,7 @@ export async function startServer(serveOptions: ServeOptions): Promise<RunningSe
     throw error;
   }
   parts.pool = workers;
+  const remote = RemoteWatch.start(options.runtime, options.log);
   const { spec, executionProvider, modelPath } = workers.info;
   const runner: BatchRunner = {
     get idle() {
@@ -92,6 +94,8 @@ export async function startServer(serveOptions: ServeOptions): Promise<RunningSe
         const result = await workers.run({ inputs, count }, [inputs.buffer as ArrayBuffer]);
         serviceTime.observe(performance.now() - start, count);
         return result;
+      } catch (error) {
+        throw remote?.batchFailed(error as Error) ?? error;
       } finally {
         done();
       }
@@ -114,6 +118,7 @@ export async function startServer(serveOptions: ServeOptions): Promise<RunningSe
     executionProvider,
     pipeline: new Pipeline({ admission, batcher: images, spec, maxPixels: options.maxPixels }),
     liveWorkers: () => workers.live,
+    ...(remote && { unavailable: () => remote.unavailable() }),
   };
 
   const shutdown = async () => {
@@ -126,6 +131,7 @@ export async function startServer(serveOptions: ServeOptions): Promise<RunningSe
       clearTimeout(deadline);
       images.close(shuttingDown());
       await workers.close();
+      remote?.close();
     }
   };
   let closing: Promise<void> | undefined;

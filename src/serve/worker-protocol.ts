@@ -11,6 +11,8 @@ export interface WorkerInit {
   spinWait: boolean;
   /** Blank images run once after loading, so the first real full batch pays no allocation. */
   warmupBatch: number;
+  /** 'local', or the v2:// server the model runs on (see ServeOptions.runtime). */
+  runtime: string;
 }
 
 export interface ModelInfo {

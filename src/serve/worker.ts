@@ -8,7 +8,7 @@ let classifier: Classifier;
 
 await hostWorker<WorkerInit, ModelInfo, BatchJob, BatchDone>({
   async start(init, log) {
-    classifier = await loadModel(init.model, { ep: init.ep, threads: init.threads, spinWait: init.spinWait, log });
+    classifier = await loadModel(init.model, { ep: init.ep, threads: init.threads, spinWait: init.spinWait, runtime: init.runtime, log });
     const blank = new Float32Array(classifier.inputSize);
     await classifier.classifyBatch(Array.from({ length: init.warmupBatch }, () => blank));
     return { spec: classifier.spec, executionProvider: classifier.executionProvider, modelPath: classifier.modelPath };

@@ -2,7 +2,7 @@ import path from 'node:path';
 import type { Argv } from 'yargs';
 import { evaluate, type EvalReport } from '../../eval/index.ts';
 import { DEFAULT_BATCH_SIZE, loadModel } from '../../node/index.ts';
-import { parseEp } from '../../core/index.ts';
+import { LOCAL_RUNTIME, RUNTIME_HELP, parseEp } from '../../core/index.ts';
 import { orderMistakes, percent, writeEvalReport } from '../../report/index.ts';
 import { integerFlag } from '../flags.ts';
 import { createProgress } from '../progress.ts';
@@ -15,6 +15,7 @@ export interface EvalArgs {
   ep: string;
   'batch-size'?: number;
   report?: string;
+  runtime: string;
 }
 
 /** Misclassified files listed in the text output; --json has them all. */
@@ -32,6 +33,7 @@ export function evalOptions(yargs: Argv) {
       defaultDescription: 'none (no HTML report)',
     })
     .option('ep', { type: 'string', requiresArg: true, default: 'auto', describe: 'execution provider: auto|cpu|cuda' })
+    .option('runtime', { type: 'string', requiresArg: true, default: LOCAL_RUNTIME, describe: RUNTIME_HELP })
     .option('batch-size', { type: 'number', requiresArg: true, describe: 'images per ONNX Runtime run', defaultDescription: String(DEFAULT_BATCH_SIZE) })
     .epilogue(
       examples(
@@ -64,7 +66,8 @@ export function formatReport(r: EvalReport): string {
 
 export async function evalCommand(args: EvalArgs): Promise<number> {
   const batchSize = integerFlag('batch-size', args['batch-size']);
-  const classifier = await loadModel(args.model, { ep: parseEp(args.ep), log: (l) => process.stderr.write(`${l}\n`) });
+  const classifier = await loadModel(args.model, { ep: parseEp(args.ep), runtime: args.runtime, log: (l) => process.stderr.write(`${l}
+`) });
   const progress = args.json ? undefined : createProgress('eval');
   const report = await evaluate(classifier, args.data, { batchSize, progress: progress?.update });
   progress?.stop();

@@ -1,6 +1,6 @@
 import type { Argv } from 'yargs';
 import { DEFAULT_BATCH_SIZE, loadModel } from '../../node/index.ts';
-import { DEFAULT_TOP_K, parseEp } from '../../core/index.ts';
+import { DEFAULT_TOP_K, LOCAL_RUNTIME, RUNTIME_HELP, parseEp } from '../../core/index.ts';
 import { UsageError } from '../errors.ts';
 import { examples } from '../examples.ts';
 import { integerFlag } from '../flags.ts';
@@ -19,6 +19,7 @@ export interface PredictArgs {
   threads?: number;
   'batch-size'?: number;
   'preprocess-workers'?: number;
+  runtime: string;
 }
 
 export function predictOptions(yargs: Argv) {
@@ -44,6 +45,7 @@ export function predictOptions(yargs: Argv) {
     })
     .option('ep', { type: 'string', requiresArg: true, default: 'auto', describe: 'execution provider: auto|cpu|cuda' })
     .option('threads', { type: 'number', requiresArg: true, describe: 'ONNX Runtime intra-op threads', defaultDescription: "ONNX Runtime's choice (the cores)" })
+    .option('runtime', { type: 'string', requiresArg: true, default: LOCAL_RUNTIME, describe: RUNTIME_HELP })
     .option('batch-size', { type: 'number', requiresArg: true, default: DEFAULT_BATCH_SIZE, describe: 'images per ONNX Runtime run (bigger pays on a GPU)' })
     .option('preprocess-workers', { type: 'number', requiresArg: true, describe: 'threads that read, decode and resize photos (0: none, on the main thread)', defaultDescription: 'cores - 1, from 1 to 4' })
     .epilogue(
@@ -64,7 +66,7 @@ export async function predictCommand(args: PredictArgs): Promise<number> {
   const threads = integerFlag('threads', args.threads);
   const preprocessWorkers = integerFlag('preprocess-workers', args['preprocess-workers'], 0);
   const outputs = planOutputs(args);
-  const classifier = await loadModel(args.model, { ep: parseEp(args.ep), threads, log: say });
+  const classifier = await loadModel(args.model, { ep: parseEp(args.ep), threads, runtime: args.runtime, log: say });
   try {
     // The model's labels can rank at most as many as it has; more is a mistake worth saying.
     const { labels } = classifier;

@@ -1,5 +1,5 @@
 import type { Argv } from 'yargs';
-import { parseEp } from '../../core/index.ts';
+import { RUNTIME_HELP, parseEp } from '../../core/index.ts';
 import { curlExample, DEFAULT_OPEN_PATHS, listenError, openAccessLog, SERVE_DEFAULTS, startServer, type RunningServer } from '../../serve/index.ts';
 import { examples } from '../examples.ts';
 
@@ -16,6 +16,7 @@ export interface ServeArgs {
   'max-queue'?: number;
   'max-wait-ms': number;
   'max-pixels': number;
+  runtime: string;
   web?: string;
   'auth-token-file'?: string;
   'auth-open-paths': string[];
@@ -38,6 +39,7 @@ export function serveOptions(yargs: Argv) {
     .option('max-queue', { type: 'number', requiresArg: true, describe: 'images in the server at once (decoding, waiting or running) before 429', defaultDescription: '2 x max-batch x workers' })
     .option('max-wait-ms', { type: 'number', requiresArg: true, default: d.maxWaitMs, describe: 'expected wait for inference beyond which 429, for a latency budget (0: off, only --max-queue)' })
     .option('max-pixels', { type: 'number', requiresArg: true, default: d.maxPixels, describe: 'largest width x height decoded (bigger: 422)' })
+    .option('runtime', { type: 'string', requiresArg: true, default: d.runtime, describe: RUNTIME_HELP })
     .option('web', { type: 'string', requiresArg: true, describe: 'folder to serve at / (from footwear web build), with cross-origin isolation headers', defaultDescription: 'none' })
     .option('auth-token-file', {
       type: 'string',
@@ -103,6 +105,7 @@ export async function serveCommand(args: ServeArgs): Promise<number> {
       maxQueue: args['max-queue'],
       maxWaitMs: args['max-wait-ms'],
       maxPixels: args['max-pixels'],
+      runtime: args.runtime,
       web: args.web,
       authTokenFile: args['auth-token-file'],
       authOpenPaths: args['auth-open-paths'],

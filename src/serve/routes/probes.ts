@@ -1,6 +1,6 @@
 import type { FastifyInstance } from 'fastify';
 import type { ServeContext } from '../context.ts';
-import { notReady, shuttingDown } from '../http-error.ts';
+import { notReady } from '../http-error.ts';
 
 // Liveness, readiness, metrics and model description: the routes an orchestrator and an
 // operator poll. None of them touches the inference queue.
@@ -9,8 +9,8 @@ export function probeRoutes(app: FastifyInstance, context: ServeContext): void {
   app.get('/healthz', async () => ({ status: 'ok' }));
 
   app.get('/readyz', async () => {
-    if (context.draining) throw shuttingDown();
-    if (!context.ready) throw notReady();
+    const why = context.whyNotServing();
+    if (why) throw why;
     return { status: 'ready' };
   });
 

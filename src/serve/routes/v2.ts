@@ -1,6 +1,6 @@
 import type { FastifyInstance, FastifyReply } from 'fastify';
 import type { ServeContext } from '../context.ts';
-import { HttpError, notReady, shuttingDown } from '../http-error.ts';
+import { HttpError, notReady } from '../http-error.ts';
 
 // The health and metadata routes of the Open Inference Protocol (KServe v2 REST), which Triton,
 // KServe and their load balancers and probes already speak. Its errors are {"error": "..."}.
@@ -17,8 +17,8 @@ async function v2(reply: FastifyReply, run: () => unknown): Promise<unknown> {
 
 export function v2Routes(app: FastifyInstance, context: ServeContext, version: string): void {
   const ready = () => {
-    if (context.draining) throw shuttingDown();
-    if (!context.ready) throw notReady();
+    const why = context.whyNotServing();
+    if (why) throw why;
   };
   const model = (name: string) => {
     const loaded = context.model;
@@ -29,7 +29,7 @@ export function v2Routes(app: FastifyInstance, context: ServeContext, version: s
 
   app.get('/v2/health/live', async () => ({ live: true }));
   app.get('/v2/health/ready', async (_request, reply) => v2(reply, () => (ready(), { ready: true })));
-  app.get('/v2', async () => ({ name: 'footwear', version, extensions: ['classification'] }));
+  app.get('/v2', async () => ({ name: 'footwear', version, extensions: ['classification', 'binary_tensor_data'] }));
   app.get<{ Params: { name: string } }>('/v2/models/:name', async (request, reply) =>
     v2(reply, () => {
       const { name, spec } = model(request.params.name);

@@ -56,8 +56,15 @@ test('predict --json: results in order with labels, scores and top-k; exit 0 whe
   const files = (await firstFiles(path.join(SHOES, 'test'), 2)).map((g) => g.file);
   const r = await footwear('predict', '--model', path.join(model, 'model.onnx'), ...files, '--json', '--top-k', '2', '--ep', 'cpu');
   assert.equal(r.code, 0, r.stderr);
-  const out = JSON.parse(r.stdout) as { executionProvider: string; results: { file: string; label: string; score: number; topK: { label: string; score: number }[] }[] };
+  const out = JSON.parse(r.stdout) as { executionProvider: string; seconds: number; photosPerSecond: number; results: { file: string; label: string; score: number; topK: { label: string; score: number }[] }[] };
   assert.equal(out.executionProvider, 'cpu');
+  // predict says its own rate, in JSON and in its last line, and the two agree.
+  assert.ok(out.seconds > 0 && Math.abs(out.photosPerSecond - files.length / out.seconds) <= 0.1, JSON.stringify(out));
+  const last = r.stderr.trim().split('\n').at(-1) ?? '';
+  const said = /^(\d+) predicted, 0 failed in ([\d.]+) s \(([\d.]+) photos\/s; execution provider: cpu\)$/.exec(last);
+  assert.ok(said, last);
+  assert.equal(Number(said[1]), files.length);
+  assert.equal(Number(said[3]), out.photosPerSecond);
   assert.deepEqual(out.results.map((x) => x.file), files);
   for (const x of out.results) {
     assert.equal(x.topK.length, 2);

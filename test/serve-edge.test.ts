@@ -199,10 +199,15 @@ function serveCli(args: string[]) {
   const ready = new Promise<string>((resolve, reject) => {
     child.stderr.on('data', (chunk: Buffer) => {
       stderr += chunk.toString();
-      const url = /ready: POST (http:\/\/[^/]+)\/v1\/classify/.exec(stderr)?.[1];
+      const url = /ready: .*?(http:\/\/[^/\s]+)\/v1\/classify/.exec(stderr)?.[1];
       if (url) resolve(url);
     });
     child.on('exit', (code) => reject(new Error(`serve exited with ${code}: ${stderr}`)));
+    // Never outlive the test: a server that does not say "ready" in time is stopped, and the test fails.
+    setTimeout(() => {
+      child.kill('SIGKILL');
+      reject(new Error(`serve did not say ready within 100 s: ${stderr}`));
+    }, 100_000).unref();
   });
   ready.catch(() => {}); // startup-error tests wait for the exit instead
   return { child, ready, stderr: () => stderr };

@@ -65,6 +65,7 @@ const failureOf = (file: string, reason: string): FileEntry => ({ file, error: {
 
 /** Runs a plan on a loaded classifier; exits 1 when some listed file failed (earlier rows of a resumed output included). */
 export async function runPredict(classifier: Classifier, plan: PredictPlan, say: (line: string) => void): Promise<number> {
+  const started = performance.now();
   const { output } = plan;
   const roots = await describeInputs(plan.inputs);
   let done: DoneFiles | undefined;
@@ -133,19 +134,23 @@ export async function runPredict(classifier: Classifier, plan: PredictPlan, say:
   }
   const total = { predicted: before.rows - before.failed + predicted, failed: before.failed + failed };
   const shard = plan.shard ? { index: plan.shard.index, count: plan.shard.count } : null;
+  // This run's own rate: the photos it read (rows already there from an earlier run are not), over
+  // the time from the first listing to the last result, the model's load excluded.
+  const seconds = (performance.now() - started) / 1000;
+  const rate = { seconds: Number(seconds.toFixed(3)), photosPerSecond: Number(((predicted + failed) / seconds).toFixed(1)) };
   const about = { model: classifier.modelPath, executionProvider: classifier.executionProvider, labels: classifier.labels };
-  await writer?.finish({ ...about, ...total, resumedRows: before.rows, skipped: skipped.toJSON(), shard });
+  await writer?.finish({ ...about, ...total, ...rate, resumedRows: before.rows, skipped: skipped.toJSON(), shard });
   if (writer && output && output.path !== '-') {
     say(`wrote ${writer.written} rows to ${path.resolve(output.path)}${before.rows > 0 ? `, after the ${before.rows} already there` : ''}`);
   }
   if (plan.json) {
-    process.stdout.write(`${JSON.stringify({ ...about, failed, skipped: skipped.toJSON(), results }, null, 2)}\n`);
+    process.stdout.write(`${JSON.stringify({ ...about, failed, ...rate, skipped: skipped.toJSON(), results }, null, 2)}\n`);
   }
   if (skipped.total > 0) {
     say(`skipped ${skipped.total} file(s) in folders whose names are not images' (${skipped.describe()}); folders are searched for ${[...IMAGE_EXTENSIONS].join(' ')} (name a file to classify it anyway)`);
   }
   if (alreadyDone > 0) say(`${alreadyDone} listed file(s) already had a row, not read again`);
   if (shard) say(`shard ${shard.index}/${shard.count}: ${predicted + failed + alreadyDone} listed files are this shard's`);
-  say(`${total.predicted} predicted, ${total.failed} failed (execution provider: ${classifier.executionProvider})`);
+  say(`${total.predicted} predicted, ${total.failed} failed in ${seconds.toFixed(1)} s (${rate.photosPerSecond} photos/s; execution provider: ${classifier.executionProvider})`);
   return total.failed > 0 ? 1 : 0;
 }

@@ -1,4 +1,5 @@
 import type { Argv } from 'yargs';
+import { IMAGE_EXTENSIONS, listInputs } from '../../data/index.ts';
 import { DEFAULT_BATCH_SIZE, loadModel } from '../../node/index.ts';
 import { DEFAULT_TOP_K, LOCAL_RUNTIME, RUNTIME_HELP, parseEp } from '../../core/index.ts';
 import { UsageError } from '../errors.ts';
@@ -57,6 +58,26 @@ export function predictOptions(yargs: Argv) {
     );
 }
 
+/**
+ * A folder with no image in it is a mistake worth saying before any model loads: an error when it
+ * is all there is, a warning beside other inputs. Each folder's walk stops at its first image, so
+ * this costs nothing at catalogue scale.
+ */
+async function checkFoldersHaveImages(paths: string[], say: (line: string) => void): Promise<void> {
+  const empty: string[] = [];
+  for (const input of paths) {
+    let found = false;
+    for await (const entry of listInputs([input])) {
+      found = entry !== undefined;
+      break;
+    }
+    if (!found) empty.push(input);
+  }
+  const looked = `looked for ${[...IMAGE_EXTENSIONS].join(' ')} at any depth`;
+  if (empty.length === paths.length) throw new UsageError(`no images in ${empty.join(', ')} (${looked})`);
+  for (const folder of empty) say(`warning: no images in ${folder} (${looked})`);
+}
+
 /** Exits 1 only when some file failed, after predicting all the others. */
 export async function predictCommand(args: PredictArgs): Promise<number> {
   const say = (line: string) => process.stderr.write(`${line}\n`);
@@ -66,6 +87,7 @@ export async function predictCommand(args: PredictArgs): Promise<number> {
   const threads = integerFlag('threads', args.threads);
   const preprocessWorkers = integerFlag('preprocess-workers', args['preprocess-workers'], 0);
   const outputs = planOutputs(args);
+  await checkFoldersHaveImages(args.paths, say);
   const classifier = await loadModel(args.model, { ep: parseEp(args.ep), threads, runtime: args.runtime, log: say });
   try {
     // The model's labels can rank at most as many as it has; more is a mistake worth saying.

@@ -43,7 +43,8 @@ export function createCard(file: File, thumbnailUrl: string): Card {
     box.setAttribute('aria-label', `${file.name}: ${message}`);
     (element.querySelector('img, .thumb-error') ?? thumbnail).replaceWith(box);
   };
-  thumbnail.addEventListener('error', () => placeholder('the browser cannot display this file'), { once: true });
+  // The image may fail to load after classification already failed and said why: keep that reason.
+  thumbnail.addEventListener('error', () => element.querySelector('.thumb-error') || placeholder('the browser cannot display this file'), { once: true });
 
   return {
     element,

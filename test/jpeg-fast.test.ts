@@ -228,6 +228,8 @@ describe('the JPEG short way', { skip: SHARED_MISSING }, () => {
     const photo = await readFile(SOURCE_PHOTO);
     const limited = await assertSameAsSharp(photo, 'limit 100', false, { maxPixels: 100 });
     assert.deepEqual(limited, { error: 'too-large: image is larger than the 100-pixel limit' });
+    // Limits sharp reads otherwise (0: none) or refuses as a parameter stay sharp's to judge.
+    for (const maxPixels of [0, 20_000.5, Infinity]) await assertSameAsSharp(photo, `limit ${maxPixels}`, false, { maxPixels });
     // The frame header (SOF0) holds height then width after its length and precision.
     const bomb = Buffer.from(photo);
     const sof = bomb.indexOf(Buffer.from([0xff, 0xc0]));

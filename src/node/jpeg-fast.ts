@@ -47,7 +47,10 @@ function takes(header: JpegHeader, maxPixels: number): boolean {
     header.orientation === 1 &&
     !header.icc &&
     pixels > 0 &&
-    pixels <= Math.min(maxPixels, FAST_MAX_PIXELS)
+    pixels <= FAST_MAX_PIXELS &&
+    // Within the pixel limit; a limit sharp would refuse as a parameter (or read as "none": 0) is for sharp to handle.
+    Number.isSafeInteger(maxPixels) &&
+    pixels <= maxPixels
   );
 }
 

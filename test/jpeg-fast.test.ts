@@ -132,6 +132,9 @@ describe('the JPEG short way', { skip: SHARED_MISSING }, () => {
 
   test('60 real catalogue photos: the short way runs for each and gives sharp\'s bytes', async () => {
     assert.equal(photos.length, 60);
+    const runs = jpegFastPathRuns();
+    await decodeImage(await readFile(photos[0]), photos[0], WHITE);
+    assert.equal(jpegFastPathRuns(), runs + 1, 'the short way is off: is @cwasm/jpeg-turbo installed (npm install)?');
     for (const file of photos) {
       const decoded = await assertSameAsSharp(await readFile(file), file, true);
       assert.ok('data' in decoded && decoded.width >= 135 && decoded.height === 102);

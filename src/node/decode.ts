@@ -1,9 +1,12 @@
 import sharp from 'sharp';
 import { DEFAULT_MAX_PIXELS, UserError, type PreprocessSpec } from '../core/index.ts';
+import { decodeJpegFast } from './jpeg-fast.ts';
 import { sniffRasterFormat } from './sniff.ts';
 
 // Decoding in Node: sharp (libvips) turns any common photo file into 8-bit sRGB pixels, which the
 // core's resize then maps onto the model's input (src/browser/decode.ts is the canvas twin).
+// Small plain colour JPEGs, the catalogue photo, take a shorter way to the same bytes
+// (jpeg-fast.ts): libjpeg-turbo in wasm on the calling thread.
 
 /** A per-file failure: names the file and the reason, and never aborts a batch. */
 export class ImageError extends UserError {
@@ -121,6 +124,14 @@ async function decodeOnce(input: Buffer, file: string, background: PreprocessSpe
  * the spec's background, converts CMYK/greyscale/palette/16-bit to 3 x 8-bit channels.
  */
 export async function decodeImage(input: Buffer, file: string, background: PreprocessSpec['background'], options: DecodeOptions = {}): Promise<DecodedImage> {
+  const fast = decodeJpegFast(input, options.maxPixels ?? DEFAULT_MAX_PIXELS);
+  // Those pixels are the decoder's until its next decode; the caller gets its own.
+  if (fast) return { data: fast.data.slice(), width: fast.width, height: fast.height, channels: 3 };
+  return decodeWithSharp(input, file, background, options);
+}
+
+/** decodeImage without the JPEG short way: for callers that have just tried it (prepare.ts). */
+export async function decodeWithSharp(input: Buffer, file: string, background: PreprocessSpec['background'], options: DecodeOptions = {}): Promise<DecodedImage> {
   if (input.length === 0) throw new ImageError(file, 'file is empty (0 bytes)', 'empty');
   const maxPixels = options.maxPixels ?? DEFAULT_MAX_PIXELS;
   if (looksLikeSvg(input)) throw new ImageError(file, 'SVG drawings are not supported: export it as PNG or JPEG', 'unsupported');

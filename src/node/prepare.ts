@@ -1,7 +1,8 @@
 import { readFileSync, statSync, type Stats } from 'node:fs';
 import { readFile, stat } from 'node:fs/promises';
-import { resizeToInput, type PredictionFailure, type PreprocessSpec } from '../core/index.ts';
-import { decodeImage, ImageError, maxFileBytes, type DecodedImage, type DecodeOptions } from './decode.ts';
+import { DEFAULT_MAX_PIXELS, resizeToInput, type PredictionFailure, type PreprocessSpec } from '../core/index.ts';
+import { decodeImage, decodeWithSharp, ImageError, maxFileBytes, type DecodedImage, type DecodeOptions } from './decode.ts';
+import { decodeJpegFast } from './jpeg-fast.ts';
 
 // Turns one file or upload into a model input, or into a failure that names the reason. Never
 // throws: one bad photo must not stop a folder of good ones.
@@ -36,11 +37,15 @@ export interface DecodedInput {
 }
 
 /** Decodes an upload; a bad image becomes a failure naming why. */
-export async function decodeInput(image: Uint8Array, file: string, spec: PreprocessSpec, maxPixels?: number): Promise<DecodedInput | PredictionFailure> {
+export function decodeInput(image: Uint8Array, file: string, spec: PreprocessSpec, maxPixels?: number): Promise<DecodedInput | PredictionFailure> {
+  return decodeWith(decodeImage, image, file, spec, maxPixels);
+}
+
+async function decodeWith(decode: typeof decodeImage, image: Uint8Array, file: string, spec: PreprocessSpec, maxPixels?: number): Promise<DecodedInput | PredictionFailure> {
   // sharp wants a Buffer; wrapping shares the memory instead of copying the upload.
   const buffer = Buffer.isBuffer(image) ? image : Buffer.from(image.buffer, image.byteOffset, image.byteLength);
   try {
-    return { file, pixels: await decodeImage(buffer, file, spec.background, maxPixels === undefined ? {} : { maxPixels }) };
+    return { file, pixels: await decode(buffer, file, spec.background, maxPixels === undefined ? {} : { maxPixels }) };
   } catch (error) {
     if (error instanceof ImageError) return { file, error: { code: error.code, message: error.reason } };
     return { file, error: { code: 'undecodable', message: (error as Error).message.split('\n')[0] } };
@@ -54,7 +59,10 @@ export function writeInput({ pixels }: DecodedInput, spec: PreprocessSpec, slot:
 }
 
 export async function prepareImage(image: Uint8Array, file: string, spec: PreprocessSpec, maxPixels?: number, slot?: InputSlot): Promise<Prepared> {
-  const decoded = await decodeInput(image, file, spec, maxPixels);
+  // A catalogue JPEG is decoded right here and resized straight from the decoder's memory, before
+  // this thread can start another decode that would write over it; any other file goes to sharp.
+  const fast = decodeJpegFast(image, maxPixels ?? DEFAULT_MAX_PIXELS);
+  const decoded = fast ? { file, pixels: { ...fast, channels: 3 as const } } : await decodeWith(decodeWithSharp, image, file, spec, maxPixels);
   if ('error' in decoded) return decoded;
   try {
     return { file, input: writeInput(decoded, spec, slot ?? { out: new Float32Array(spec.width * spec.height * 3), offset: 0 }) };
@@ -95,6 +103,7 @@ export async function prepareFile(file: string, spec: PreprocessSpec, maxPixels?
  * ImageError naming the file when it cannot (training and conversion want that, not a failure row).
  */
 export async function imageToInput(input: Buffer, file: string, spec: PreprocessSpec, options: DecodeOptions = {}): Promise<Float32Array> {
-  const decoded = await decodeImage(input, file, spec.background, options);
+  // As in prepareImage: the short way's pixels are resized before anything else can decode.
+  const decoded = decodeJpegFast(input, options.maxPixels ?? DEFAULT_MAX_PIXELS) ?? (await decodeWithSharp(input, file, spec.background, options));
   return resizeToInput(decoded.data, decoded.width, decoded.height, 3, spec);
 }

@@ -1,25 +1,11 @@
 import assert from 'node:assert/strict';
-import { execFile } from 'node:child_process';
 import { copyFile, mkdir, mkdtemp, readFile, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { test } from 'node:test';
-import { fileURLToPath } from 'node:url';
-import { promisify } from 'node:util';
 import { firstFiles, SHOES } from '../fixtures/shared-data.ts';
 import { trainedModel } from '../fixtures/trained-model.ts';
-
-const BIN = path.resolve(fileURLToPath(import.meta.url), '../../bin/footwear.js');
-
-async function footwear(...args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
-  try {
-    const { stdout, stderr } = await promisify(execFile)(process.execPath, [BIN, ...args], { maxBuffer: 64 << 20 });
-    return { code: 0, stdout, stderr };
-  } catch (error) {
-    const e = error as { code: number; stdout: string; stderr: string };
-    return { code: e.code, stdout: e.stdout, stderr: e.stderr };
-  }
-}
+import { footwear } from './support/cli.ts';
 
 /** Six real photos (two per class) plus a corrupt, an empty and a non-image file. */
 async function mixedFolder(): Promise<{ dir: string; good: { label: string; file: string }[] }> {

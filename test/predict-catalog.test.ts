@@ -1,32 +1,19 @@
 import assert from 'node:assert/strict';
-import { execFile, spawn } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import { once } from 'node:events';
 import { existsSync } from 'node:fs';
 import { mkdir, mkdtemp, readFile, rename, rm, symlink, truncate, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
-import { fileURLToPath } from 'node:url';
-import { promisify } from 'node:util';
 import { expandInputs } from '../src/data/index.ts';
 import { parseCsvRecord } from '../src/cli/csv.ts';
 import { SHARED_MISSING, SHOES, firstFiles } from '../fixtures/shared-data.ts';
 import { trainedModel } from '../fixtures/trained-model.ts';
+import { BIN, footwear } from './support/cli.ts';
 
 // `footwear predict` at catalogue scale, through the built binary: --jsonl against --json,
 // --resume after a killed run, --shard, and the files a folder walk skips.
-
-const BIN = path.resolve(fileURLToPath(import.meta.url), '../../bin/footwear.js');
-
-async function footwear(...args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
-  try {
-    const { stdout, stderr } = await promisify(execFile)(process.execPath, [BIN, ...args], { maxBuffer: 64 << 20 });
-    return { code: 0, stdout, stderr };
-  } catch (error) {
-    const e = error as { code: number; stdout: string; stderr: string };
-    return { code: e.code, stdout: e.stdout, stderr: e.stderr };
-  }
-}
 
 interface Row {
   file: string;

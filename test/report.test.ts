@@ -1,12 +1,9 @@
 import assert from 'node:assert/strict';
-import { execFile } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { mkdir, mkdtemp, readFile, rm, symlink } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
-import { fileURLToPath } from 'node:url';
-import { promisify } from 'node:util';
 import type { Browser, Page } from 'playwright-core';
 import { CHROMIUM, launchChromium } from '../fixtures/web-harness.ts';
 import { formatReport } from '../src/cli/commands/eval.ts';
@@ -19,18 +16,7 @@ import { REPORT_FILE, writeEvalReport, writeTrainReport } from '../src/report/in
 import { niceDomain, ticks } from '../src/report/svg.ts';
 import { defaultTrainOptions, train, type TrainingRecord } from '../src/train/index.ts';
 import { firstFiles, SHOES, subsetDataset } from '../fixtures/shared-data.ts';
-
-const BIN = path.resolve(fileURLToPath(import.meta.url), '../../bin/footwear.js');
-
-async function footwear(...args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
-  try {
-    const { stdout, stderr } = await promisify(execFile)(process.execPath, [BIN, ...args], { maxBuffer: 64 << 20 });
-    return { code: 0, stdout, stderr };
-  } catch (error) {
-    const e = error as { code: number; stdout: string; stderr: string };
-    return { code: e.code, stdout: e.stdout, stderr: e.stderr };
-  }
-}
+import { footwear } from './support/cli.ts';
 
 // The report's formatting rule, restated here rather than imported, so a change on either side
 // shows up as a failure: two decimals of a percentage, "n/a" where a ratio is undefined.

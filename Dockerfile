@@ -6,11 +6,11 @@
 #   docker run --rm -p 8080:8080 -v "$PWD/models/shoes:/models/model:ro" footwear:0.1.0
 #   docker build --target baked --build-arg MODEL_DIR=models/shoes -t footwear-shoes:0.1.0 .
 #
-# The CLI is TypeScript run through tsx (a runtime dependency) from bin/footwear.js. When a JS
-# build step lands, the build stage runs it (`npm run build --if-present` below already does),
-# dist/ is copied already, and only the ENTRYPOINT line changes, to ["node", "dist/<entry>.js"].
+# The build stage compiles TypeScript to dist/ (`npm run build`); the image holds dist/ and bin/
+# but no src/, so bin/footwear.js runs the built JavaScript (it runs src/ through tsx only in a
+# source checkout, and tsx is a dev dependency that never reaches the image).
 
-ARG NODE_VERSION=20
+ARG NODE_VERSION=24
 
 # Build: every dependency, then the checks that must pass before an image exists.
 FROM node:${NODE_VERSION}-bookworm-slim AS build
@@ -19,10 +19,11 @@ WORKDIR /app
 ENV ONNXRUNTIME_NODE_INSTALL=skip
 COPY package.json package-lock.json .npmrc ./
 RUN npm ci --no-audit --no-fund
-COPY tsconfig.json ./
+COPY tsconfig.json tsconfig.build.json ./
+COPY scripts ./scripts
 COPY bin ./bin
 COPY src ./src
-RUN npx tsc --noEmit && mkdir -p dist && npm run build --if-present
+RUN npm run build
 
 # Runtime dependencies only, installed apart so dev tools never reach the image.
 FROM node:${NODE_VERSION}-bookworm-slim AS deps
@@ -37,7 +38,6 @@ WORKDIR /app
 COPY --from=deps /app/node_modules ./node_modules
 COPY package.json ./
 COPY --from=build /app/bin ./bin
-COPY --from=build /app/src ./src
 COPY --from=build /app/dist ./dist
 # The base image's unprivileged "node" user, by number so Kubernetes' runAsNonRoot can verify it.
 USER 1000:1000

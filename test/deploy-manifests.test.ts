@@ -290,9 +290,8 @@ describe('deploy/ against the real program', () => {
     assert.equal((await fetch(`${fromDeployment.url}${String(annotations['prometheus.io/path'])}`)).status, 200, 'the scrape path answers');
   });
 
-  // PENDING SIBLING WORK: the probes use the KServe v2 paths /v2/health/ready and /v2/health/live,
-  // which the sibling change adds to src/serve. Until it lands they answer 404 and this test
-  // FAILS, on purpose: the manifests and the image's HEALTHCHECK must not ship before the routes.
+  // The probes use the KServe v2 paths /v2/health/ready and /v2/health/live: the manifests and
+  // the image's HEALTHCHECK must name routes the real server answers.
   test('every probe path in deploy/ and the Dockerfile answers 200', async () => {
     const c = container(deployment());
     const paths = new Set<string>([map(c, 'readinessProbe', 'httpGet').path as string, map(c, 'livenessProbe', 'httpGet').path as string]);

@@ -10,7 +10,8 @@ import onnxProto from 'onnx-proto';
 import { isFailure, OnnxFormatError, readOnnxMetadata, type Prediction } from '../src/core/index.ts';
 import { loadModel } from '../src/node/index.ts';
 import { buildWebSite, SITE_MANIFEST, WebBuildError, type BuiltSite } from '../src/web/build.ts';
-import { serveStatic, type StaticServer } from '../fixtures/static-server.ts';
+import { serveStatic } from '../fixtures/static-server.ts';
+import { startServer, type RunningServer } from '../src/serve/index.ts';
 import { firstFiles, SHOES } from '../fixtures/shared-data.ts';
 import { trainedModel } from '../fixtures/trained-model.ts';
 
@@ -59,7 +60,8 @@ describe('web page', { skip: noBrowser }, () => {
   let model: string;
   let work: string;
   let site: BuiltSite;
-  let isolated: StaticServer;
+  /** footwear serve --web: COOP/COEP, and the precompressed copies the browser accepts. */
+  let isolated: RunningServer;
   let browser: Browser;
   let photos: string[];
   let expected: Prediction[];
@@ -68,7 +70,7 @@ describe('web page', { skip: noBrowser }, () => {
     model = await trainedModel();
     work = await mkdtemp(path.join(os.tmpdir(), 'footwear-web-test-'));
     site = await buildWebSite({ model, out: path.join(work, 'site') });
-    isolated = await serveStatic(site.out);
+    isolated = await startServer({ model, port: 0, web: site.out });
     browser = await launchChromium();
     // A mix of classes: 4 boots, 3 sandals, 3 shoes from the held-out test split.
     const byClass = await firstFiles(path.join(SHOES, 'test'), 4);
@@ -106,8 +108,17 @@ describe('web page', { skip: noBrowser }, () => {
 
   test('10 real photos get the labels and scores Node gives, cross-origin isolated', async () => {
     const page = await browser.newPage();
-    const info = await openDemo(page, isolated.url);
+    const encodings = new Map<string, string>();
+    page.on('response', (response) => {
+      const name = new URL(response.url()).pathname.slice(1);
+      if (/\.(wasm|onnx)$/.test(name)) encodings.set(name, response.headers()['content-encoding'] ?? 'none');
+    });
+    const info = await openDemo(page, `${isolated.url}/`);
     assert.ok(info.crossOriginIsolated, 'COOP/COEP make the page cross-origin isolated');
+    // The big downloads came compressed: the model and the ORT wasm the page chose.
+    const shown = JSON.stringify([...encodings]);
+    assert.ok(encodings.has('model.onnx') && [...encodings.keys()].some((name) => name.startsWith('ort/')), shown);
+    for (const [name, encoding] of encodings) assert.match(encoding, /^(br|gzip)$/, `${name} in ${shown}`);
     assert.match(info.backend, /^(WebGPU|wasm SIMD|wasm threads)$/);
     assert.equal(await page.getByTestId('status').textContent(), 'ready');
     const results = await classifyInPage(page, photos);

@@ -5,6 +5,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { ModelError, UserError, specFromModel, type ModelSpec } from '../core/index.ts';
 import { checkDerivedModel, readModelFile } from '../node/index.ts';
+import { ENCODINGS, precompress } from './compress.ts';
 
 // Builds the demo page into a self-contained static site: the page, the model and ONNX Runtime's
 // wasm files, all served from one folder so the site works offline, on any static host, and
@@ -32,9 +33,20 @@ export interface BuildWebSiteOptions {
 
 export interface BuiltSite {
   out: string;
-  /** Paths relative to `out`, sorted. */
+  /** Paths relative to `out`, sorted; precompressed copies (FILE.br, FILE.gz) included. */
   files: string[];
   spec: ModelSpec;
+  sizes: SiteSizes;
+}
+
+export interface SiteSizes {
+  /** Bytes of every file in the site, precompressed copies included. */
+  total: number;
+  /**
+   * Bytes a browser fetches to open the page and classify with the default model on each ORT
+   * path ('wasm', 'webgpu'), each file as its smallest copy (a browser accepts br and gzip).
+   */
+  download: Record<string, number>;
 }
 
 async function modelFiles(model: string): Promise<{ source: string; name: string }[]> {
@@ -104,24 +116,43 @@ function ortDist(): string {
 
 /**
  * Copies the ORT loaders the bundle refers to, found by name in the built JavaScript so an ORT
- * upgrade that renames them cannot silently ship a page that fails to start; each loader's .wasm
- * goes beside it.
+ * upgrade that renames them cannot silently ship a page that fails to start, and so only the
+ * builds the page can load are shipped (ORT's dist has four, 86 MB of wasm); each loader's .wasm
+ * goes beside it. Returns, for each bundle chunk naming loaders, the site files it loads.
  */
-async function copyOrtFiles(site: string): Promise<void> {
+async function copyOrtFiles(site: string): Promise<Map<string, string[]>> {
   const dist = ortDist();
-  const loaders = new Set<string>();
+  const byChunk = new Map<string, string[]>();
   for (const file of await listFiles(site)) {
     if (!file.endsWith('.js')) continue;
-    for (const match of (await readFile(path.join(site, file), 'utf8')).matchAll(/ort-wasm-simd-threaded[\w.]*?\.mjs/g)) loaders.add(match[0]);
+    const names = [...new Set([...(await readFile(path.join(site, file), 'utf8')).matchAll(/ort-wasm-simd-threaded[\w.]*?\.mjs/g)].map((m) => m[0]))];
+    if (names.length > 0) byChunk.set(file, names.flatMap((loader) => [loader, loader.replace(/\.mjs$/, '.wasm')].map((name) => `ort/${name}`)));
   }
-  if (loaders.size === 0) throw new WebBuildError('the page bundle names no ONNX Runtime wasm loader; the onnxruntime-web build layout changed');
+  if (byChunk.size === 0) throw new WebBuildError('the page bundle names no ONNX Runtime wasm loader; the onnxruntime-web build layout changed');
   await mkdir(path.join(site, 'ort'));
-  for (const loader of loaders) {
-    for (const name of [loader, loader.replace(/\.mjs$/, '.wasm')]) {
-      if (!existsSync(path.join(dist, name))) throw new WebBuildError(`onnxruntime-web has no ${name} in ${dist}`);
-      await copyFile(path.join(dist, name), path.join(site, 'ort', name));
-    }
+  for (const file of new Set([...byChunk.values()].flat())) {
+    const name = path.posix.basename(file);
+    if (!existsSync(path.join(dist, name))) throw new WebBuildError(`onnxruntime-web has no ${name} in ${dist}`);
+    await copyFile(path.join(dist, name), path.join(site, file));
   }
+  return byChunk;
+}
+
+/** What a browser fetches on each ORT path: the page, the default model, the path's chunk and ORT files. */
+async function siteSizes(site: string, files: readonly string[], ortByChunk: Map<string, string[]>): Promise<SiteSizes> {
+  const sizes = new Map<string, number>();
+  for (const file of files) sizes.set(file, (await stat(path.join(site, file))).size);
+  const smallest = (file: string) => Math.min(sizes.get(file) ?? 0, ...ENCODINGS.map((e) => sizes.get(file + e.suffix) ?? Infinity));
+  const ortOnly = new Set([...ortByChunk.keys(), ...[...ortByChunk.values()].flat()]);
+  const page = files.filter((f) => !ortOnly.has(f) && !f.startsWith('ort/') && !ENCODINGS.some((e) => f.endsWith(e.suffix)) && f !== SITE_MANIFEST && (f === 'model.onnx' || !f.endsWith('.onnx')));
+  const pageBytes = page.reduce((sum, f) => sum + smallest(f), 0);
+  const download: Record<string, number> = {};
+  for (const [chunk, ort] of ortByChunk) {
+    // Vite names the chunk after ORT's entry: assets/ort.webgpu.min-HASH.js, assets/ort.wasm.min-HASH.js.
+    const name = /ort\.(\w+)/.exec(path.posix.basename(chunk))?.[1] ?? chunk;
+    download[name] = pageBytes + smallest(chunk) + ort.reduce((sum, f) => sum + smallest(f), 0);
+  }
+  return { total: [...sizes.values()].reduce((a, b) => a + b, 0), download };
 }
 
 async function ortVersion(): Promise<string> {
@@ -145,8 +176,9 @@ export async function buildWebSite(options: BuildWebSiteOptions): Promise<BuiltS
   try {
     await chmod(staging, 0o755); // mkdtemp makes it private; a web server may run as another user
     await bundlePage(staging);
-    await copyOrtFiles(staging);
+    const ortByChunk = await copyOrtFiles(staging);
     for (const { source, name } of models) await copyFile(source, path.join(staging, name));
+    await precompress(staging, await listFiles(staging));
     const files = await listFiles(staging);
     const manifest = { format: 'footwear-web/1', labels: spec.labels, models: models.map((m) => m.name), onnxruntimeWeb: await ortVersion(), builtAt: new Date().toISOString(), files };
     await writeFile(path.join(staging, SITE_MANIFEST), `${JSON.stringify(manifest, null, 2)}\n`);
@@ -159,7 +191,8 @@ export async function buildWebSite(options: BuildWebSiteOptions): Promise<BuiltS
       throw error;
     }
     if (old) await rm(old, { recursive: true, force: true });
-    return { out, files: [...files, SITE_MANIFEST].sort(), spec };
+    const all = [...files, SITE_MANIFEST].sort();
+    return { out, files: all, spec, sizes: await siteSizes(out, all, ortByChunk) };
   } finally {
     await rm(staging, { recursive: true, force: true });
   }

@@ -1,5 +1,3 @@
-import { stat } from 'node:fs/promises';
-import path from 'node:path';
 import type { Argv } from 'yargs';
 import { buildWebSite } from '../../web/index.ts';
 
@@ -27,9 +25,9 @@ function megabytes(bytes: number): string {
 export async function webCommand(args: WebArgs): Promise<number> {
   const say = (line: string) => process.stderr.write(`${line}\n`);
   const site = await buildWebSite({ model: args.model, out: args.out });
-  let total = 0;
-  for (const file of site.files) total += (await stat(path.join(site.out, file))).size;
-  say(`wrote ${site.files.length} files (${megabytes(total)}) to ${site.out} for labels ${site.spec.labels.join(', ')}`);
+  say(`wrote ${site.files.length} files (${megabytes(site.sizes.total)} with precompressed .br/.gz copies) to ${site.out} for labels ${site.spec.labels.join(', ')}`);
+  const paths = Object.entries(site.sizes.download).map(([name, bytes]) => `${megabytes(bytes)} on the ${name === 'webgpu' ? 'WebGPU' : name} path`);
+  say(`a browser downloads ${paths.join(', ')} (compressed; served as such by footwear serve --web, or any server that sends FILE.br/FILE.gz)`);
   say('serve it over HTTP(S); with Cross-Origin-Opener-Policy: same-origin and Cross-Origin-Embedder-Policy: require-corp the page also runs multi-threaded');
   return 0;
 }

@@ -1,6 +1,6 @@
-import { readdir, readFile, rm } from 'node:fs/promises';
+import { readFile, rm } from 'node:fs/promises';
 import path from 'node:path';
-import { buildFeatureModel, defaultFeatureLayers, loadBaseModel, loadTf, saveTfjsModel } from '../backbone/index.ts';
+import { buildFeatureModel, defaultFeatureLayers, loadTf, saveTfjsModel } from '../backbone/index.ts';
 import { exportLayersModel, convertModelDir } from '../convert/index.ts';
 import { discoverDataset, findCrossClassDuplicates, stratifiedSplit } from '../data/index.ts';
 import { openSession } from '../core/index.ts';
@@ -14,6 +14,9 @@ import { extractFeatures, type FeatureSet } from './extract.ts';
 import { trainHead, type HeadState } from './head.ts';
 import { checkTrainOptions, TrainError, type TrainOptions } from './options.ts';
 import { validatePhotos } from './validation.ts';
+import { removeDerivedModels } from './derived-models.ts';
+import { fineTuneRequested, loadBackbone, trainFineTuned } from './fine-tune/index.ts'; // fine-tune hook
+export { FINE_TUNE_DEFAULTS, type FineTuneOptions, type FineTuneResult } from './fine-tune/index.ts'; // fine-tune hook
 
 export { defaultTrainOptions, TrainError, type TrainOptions } from './options.ts';
 export type { TrainEvents, EpochStats } from './events.ts';
@@ -50,18 +53,6 @@ export interface TrainingRecord {
   result: TrainResult;
 }
 
-/**
- * Quantised copies (model.int8.onnx, model.fp16.onnx) of the model this run replaced would still
- * answer, with the old classes, to whoever opens them; they go when the new model.onnx is in place.
- */
-async function removeDerivedModels(dir: string, log: (line: string) => void): Promise<void> {
-  for (const name of await readdir(dir)) {
-    if (name === MODEL_FILES.onnx || !/^model\..+\.onnx$/.test(name)) continue;
-    await rm(path.join(dir, name), { force: true });
-    log(`removed ${path.join(dir, name)}: it was made from the model this run replaced (footwear convert --quantize makes it again)`);
-  }
-}
-
 async function readCheckpoint(dir: string): Promise<{ key: string; state: HeadState } | undefined> {
   try {
     return JSON.parse(await readFile(path.join(dir, MODEL_FILES.checkpoint), 'utf8')) as { key: string; state: HeadState };
@@ -76,6 +67,7 @@ async function readCheckpoint(dir: string): Promise<{ key: string; state: HeadSt
  * epoch, and the assembled model is saved in TF.js form and exported to ONNX.
  */
 export async function train(options: TrainOptions, events: TrainEvents = {}): Promise<TrainResult> {
+  if (await fineTuneRequested(options)) return trainFineTuned(options, events); // fine-tune hook: --fine-tune, or --resume of such a run
   const started = Date.now();
   checkTrainOptions(options);
   const log = events.log ?? (() => {});
@@ -90,7 +82,7 @@ export async function train(options: TrainOptions, events: TrainEvents = {}): Pr
 
   const { tf, backend } = await loadTf();
   log(`TF.js backend: ${backend}`);
-  const base = await loadBaseModel(tf, options.backbone);
+  const base = await loadBackbone(tf, options); // fine-tune hook: --input-size rebuilds the backbone
   const featureLayers = options.featureLayers ?? defaultFeatureLayers(base, options.backbone);
   const preprocess = defaultPreprocess({ range: options.range, height: base.inputs[0].shape[1] ?? 224, width: base.inputs[0].shape[2] ?? 224 });
   const config = { classes: dataset.labels.length, dropout: options.dropout, learningRate: options.learningRate, epochs: options.epochs, batchSize: options.batchSize, patience: options.patience, seed: options.seed };

@@ -4,8 +4,9 @@ import { parseEp } from '../../core/index.ts';
 import { defaultTrainOptions, train, type TrainOptions, type TrainResult } from '../../train/index.ts';
 import { createProgress } from '../progress.ts';
 import { writeTrainReport } from '../../report/index.ts';
+import { FINE_TUNE_FLAGS, fineTuneOptions, type FineTuneArgs } from './fine-tune-flags.ts'; // fine-tune hook
 
-export interface TrainArgs {
+export interface TrainArgs extends FineTuneArgs {
   data: string;
   out?: string;
   backbone: string;
@@ -37,6 +38,7 @@ export function trainOptions(yargs: Argv) {
     .option('export', { type: 'boolean', default: true, describe: 'export to ONNX at the end (--no-export to skip)' })
     .option('resume', { type: 'string', describe: 'continue an interrupted run in this model directory' })
     .option('ep', { type: 'string', default: 'auto', describe: 'execution provider for feature extraction: auto|cpu|cuda' })
+    .options(FINE_TUNE_FLAGS) // fine-tune hook: --fine-tune [BLOCK], --input-size, ...
     .option('json', { type: 'boolean', default: false, describe: 'print the result as JSON on stdout' });
 }
 
@@ -56,6 +58,7 @@ export function buildTrainOptions(args: TrainArgs): TrainOptions {
     export: args.export,
     resume: args.resume !== undefined,
     ep: parseEp(args.ep),
+    ...fineTuneOptions(args), // fine-tune hook
   };
 }
 

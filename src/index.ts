@@ -30,7 +30,7 @@ export {
 } from './core/index.ts';
 export { loadModel, Classifier, ImageError, DEFAULT_BATCH_SIZE, type LoadModelOptions, type ClassifyFilesOptions } from './node/index.ts';
 export { discoverDataset, DatasetError, type Dataset } from './data/index.ts';
-export { train, defaultTrainOptions, TrainError, type TrainOptions, type TrainResult, type TrainEvents, type EpochStats } from './train/index.ts';
+export { train, defaultTrainOptions, TrainError, FINE_TUNE_DEFAULTS, type TrainOptions, type TrainResult, type TrainEvents, type EpochStats, type FineTuneOptions, type FineTuneResult } from './train/index.ts';
 export { convertModelDir, exportLayersModel, VerificationError, type ConvertOptions, type ConvertResult } from './convert/index.ts';
 export { evaluate, EvalError, type EvalReport } from './eval/index.ts';
 export { startServer, type RunningServer, type ServeOptions } from './serve/index.ts';

@@ -1,8 +1,12 @@
 import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
+import { once } from 'node:events';
 import { cp, mkdtemp, readFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { describe, it } from 'node:test';
+import { setTimeout as delay } from 'node:timers/promises';
+import { fileURLToPath } from 'node:url';
 import type * as tfjs from '@tensorflow/tfjs';
 import yargs from 'yargs';
 import { atInputSize, loadBaseModel, loadTf, MOBILENET_FEATURES } from '../src/backbone/index.ts';
@@ -20,6 +24,7 @@ import { FASHION, firstFiles, SHARED_MISSING, SHOES, subsetDataset } from '../fi
 
 const { tf } = await loadTf();
 const SIZE = 160;
+const CHILD = path.resolve(fileURLToPath(import.meta.url), '../support/train-child.ts');
 
 /** The pretrained backbone at the test's input size. */
 async function pretrained(): Promise<tfjs.LayersModel> {
@@ -175,7 +180,7 @@ describe('footwear train --fine-tune', { skip: SHARED_MISSING }, () => {
     await classifier.release();
   });
 
-  it('an interrupted run resumes from its checkpoint with its own settings and ends exactly where an uninterrupted one does', async () => {
+  it('a run killed after a fine-tuning checkpoint resumes with its own settings and ends exactly where an uninterrupted one does', async () => {
     const data = await shoes(40);
     const options = (out: string): TrainOptions => ({ ...fineTuneOptions(data, out), export: false });
     const fullDir = await mkdtemp(path.join(os.tmpdir(), 'fw-ft-full-'));
@@ -185,23 +190,25 @@ describe('footwear train --fine-tune', { skip: SHARED_MISSING }, () => {
     const dir = await mkdtemp(path.join(os.tmpdir(), 'fw-ft-resume-'));
     // The same photos and settings reuse the activations: copy them in, as a rerun would find them.
     await cp(path.join(fullDir, ACTIVATION_CACHE_DIR), path.join(dir, ACTIVATION_CACHE_DIR), { recursive: true });
-    const crashAt = full.fineTune.warmUp.epochs + 2;
-    await assert.rejects(
-      train(options(dir), {
-        epoch: (s) => {
-          if (s.epoch === crashAt) throw new Error('simulated crash');
-        },
-      }),
-      /simulated crash/,
-    );
-    const state = JSON.parse(await readFile(path.join(dir, 'checkpoint-fine-tune', 'state.json'), 'utf8')) as { phase: string; fineTune: { epoch: number } };
-    assert.deepEqual([state.phase, state.fineTune.epoch], ['fine-tune', 1], 'the first fine-tuning epoch was checkpointed');
+    // Interrupt the hard way: SIGKILL the training process once a fine-tuning epoch is checkpointed.
+    const child = spawn(process.execPath, ['--import', 'tsx', CHILD, JSON.stringify(options(dir))], { stdio: 'ignore' });
+    const exited = once(child, 'exit');
+    const statePath = path.join(dir, 'checkpoint-fine-tune', 'state.json');
+    const readState = () => readFile(statePath, 'utf8').then((t) => JSON.parse(t) as { phase: string; fineTune?: { epoch: number } }, () => undefined);
+    while ((await readState())?.phase !== 'fine-tune') {
+      assert.equal(child.exitCode, null, 'the run was still going when it was to be killed');
+      await delay(20);
+    }
+    child.kill('SIGKILL');
+    await exited;
+    const state = await readState();
+    assert.ok(state?.fineTune && state.fineTune.epoch >= 1 && state.fineTune.epoch < 3, `killed after fine-tuning epoch ${state?.fineTune?.epoch} of 3`);
 
     // Resume as `footwear train --resume DIR` does: no fine-tuning flags; the checkpoint has them.
     const lines: string[] = [];
     const resumed = (await train({ ...defaultTrainOptions(data, dir), resume: true }, { log: (l) => lines.push(l) })) as FineTuneResult;
     assert.ok(lines.some((l) => /activations: reusing/.test(l)));
-    assert.ok(lines.some((l) => /resume: fine-tuning continues after epoch/.test(l)), lines.join('\n'));
+    assert.ok(lines.some((l) => l.includes(`resume: fine-tuning continues after epoch ${full.fineTune.warmUp.epochs + (state?.fineTune?.epoch ?? 0)}`)), lines.join('\n'));
     assert.deepEqual(resumed.fineTune.settings, full.fineTune.settings);
     assert.deepEqual(
       resumed.history.map((h) => [h.epoch, h.loss, h.valLoss]),

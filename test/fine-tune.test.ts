@@ -11,7 +11,8 @@ import type * as tfjs from '@tensorflow/tfjs';
 import yargs from 'yargs';
 import { atInputSize, loadBaseModel, loadTf, MOBILENET_FEATURES } from '../src/backbone/index.ts';
 import { buildTrainOptions, trainOptions, type TrainArgs } from '../src/cli/commands/train.ts';
-import { loadModel } from '../src/node/index.ts';
+import { verifyAgainstTfjs } from '../src/convert/index.ts';
+import { imageToInput, loadModel } from '../src/node/index.ts';
 import { defaultTrainOptions, train, type FineTuneResult, type TrainOptions } from '../src/train/index.ts';
 import { ACTIVATION_CACHE_DIR } from '../src/train/fine-tune/index.ts';
 import { GroupedAdam } from '../src/train/fine-tune/adam.ts';
@@ -76,6 +77,10 @@ describe('the split and the network', { skip: SHARED_MISSING }, () => {
     assert.deepEqual(split.frozenFeatures, ['block_12_expand_relu'], 'block 12 stays below the cut: its pooled features are cached');
     assert.equal(split.trainable[0], 'block_13_expand');
     assert.equal(split.trainable.at(-1), 'block_14_expand_relu', 'nothing above the last feature layer trains');
+    for (const size of [128, 192]) {
+      const resized = await atInputSize(tf, base, size, MOBILENET_FEATURES.layers);
+      assert.deepEqual(resized.getLayer('block_13_expand_relu').outputShape, [null, size / 16, size / 16, 576], `${size}: the same weights, maps of ${size / 16}`);
+    }
     const full = await loadBaseModel(tf, 'mobilenet');
     assert.throws(() => splitBackbone(full, MOBILENET_FEATURES.layers, 'block_15'), /no feature layer .* is above its input, so nothing would train; start at or below the block of block_14_expand_relu/);
     assert.throws(() => splitBackbone(full, MOBILENET_FEATURES.layers, 'block_99'), /no block of that name; blocks: block_1, block_2, .*block_16$/);
@@ -168,10 +173,13 @@ describe('footwear train --fine-tune', { skip: SHARED_MISSING }, () => {
     }
 
     assert.ok(result.onnx && result.onnx.maxAbsDiff <= 1e-4, `ONNX vs TF.js ${result.onnx?.maxAbsDiff} on random inputs and real photos`);
+    const photos = await firstFiles(path.join(FASHION, 'test'), 10);
     const classifier = await loadModel(out);
+    const inputs = await Promise.all(photos.filter((_, i) => i % 10 < 4).map(async (p) => imageToInput(await readFile(p.file), p.file, classifier.spec.preprocess)));
+    const parity = await verifyAgainstTfjs(tuned, await readFile(path.join(out, 'model.onnx')), inputs);
+    assert.ok(parity.maxAbsDiff <= 1e-4 && parity.sameArgmax === inputs.length, `ONNX vs TF.js on 4 test photos a class: ${JSON.stringify(parity)}`);
     assert.equal(classifier.spec.preprocess.height, SIZE);
     assert.match(classifier.spec.backbone?.name ?? '', /fine-tuned from block_13/);
-    const photos = await firstFiles(path.join(FASHION, 'test'), 10);
     let correct = 0;
     for await (const r of classifier.classifyFiles(photos.map((p) => p.file))) {
       if ('label' in r && r.label === photos.find((p) => p.file === r.file)?.label) correct++;

@@ -13,6 +13,7 @@ import { atInputSize, loadBaseModel, loadTf, MOBILENET_FEATURES } from '../src/b
 import { buildTrainOptions, trainOptions, type TrainArgs } from '../src/cli/commands/train.ts';
 import { verifyAgainstTfjs } from '../src/convert/index.ts';
 import { imageToInput, loadModel } from '../src/node/index.ts';
+import { writeTrainReport } from '../src/report/index.ts';
 import { defaultTrainOptions, train, type FineTuneResult, type TrainOptions } from '../src/train/index.ts';
 import { ACTIVATION_CACHE_DIR } from '../src/train/fine-tune/index.ts';
 import { GroupedAdam } from '../src/train/fine-tune/adam.ts';
@@ -186,6 +187,8 @@ describe('footwear train --fine-tune', { skip: SHARED_MISSING }, () => {
     }
     assert.ok(correct >= CORRECT_FASHION, `${correct} of 30 test photos right`);
     await classifier.release();
+    const report = await readFile(await writeTrainReport(out), 'utf8');
+    assert.match(report, /data-card="fine-tune">block_13 and up \(310\u2009784 weights\) trained on cached block_12_add activations/);
   });
 
   it('a run killed after a fine-tuning checkpoint resumes with its own settings and ends exactly where an uninterrupted one does', async () => {

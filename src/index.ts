@@ -30,7 +30,7 @@ export {
 } from './core/index.ts';
 export { loadModel, Classifier, ImageError, DEFAULT_BATCH_SIZE, type LoadModelOptions, type ClassifyFilesOptions, type FileEntry } from './node/index.ts';
 export { discoverDataset, DatasetError, listInputs, shardOf, type Dataset, type ListedEntry, type ListOptions, type Shard } from './data/index.ts';
-export { train, defaultTrainOptions, TrainError, type TrainOptions, type TrainResult, type TrainEvents, type EpochStats } from './train/index.ts';
+export { train, defaultTrainOptions, TrainError, FINE_TUNE_DEFAULTS, type TrainOptions, type TrainResult, type TrainEvents, type EpochStats, type FineTuneOptions, type FineTuneResult } from './train/index.ts';
 export { convertModelDir, exportLayersModel, VerificationError, type ConvertOptions, type ConvertResult } from './convert/index.ts';
 export { evaluate, EvalError, type EvalReport } from './eval/index.ts';
 export { startServer, type RunningServer, type ServeOptions, type AccessLogEntry } from './serve/index.ts';

@@ -16,3 +16,4 @@ export {
   type QuantizationReport,
   type CalibrationData,
 } from './quantize/index.ts';
+export { toHalfBits, fromHalfBits } from './quantize/half.ts';

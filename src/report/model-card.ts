@@ -1,7 +1,7 @@
 import path from 'node:path';
 import type { EvalReport } from '../eval/index.ts';
 import type { ModelSpec } from '../core/index.ts';
-import type { TrainingRecord } from '../train/index.ts';
+import type { FineTuneResult, TrainingRecord } from '../train/index.ts';
 import { count, escapeHtml, percent, seconds } from './format.ts';
 
 // A model card (Mitchell et al. 2019, cut to what a run knows about itself): what data, what
@@ -40,6 +40,22 @@ function modelRows(spec: ModelSpec): CardRow[] {
 
 function versionRows(versions: Record<string, string>): CardRow[] {
   return Object.entries(versions).map(([k, v]) => ({ key: k, value: v }));
+}
+
+/** What `--fine-tune` did, when it was given (src/train/fine-tune/). */
+function fineTuneRows(ft: FineTuneResult['fineTune'] | undefined): CardRow[] {
+  if (!ft) return [];
+  const { settings, cut, warmUp } = ft;
+  return [
+    {
+      key: 'fine-tuning',
+      value:
+        `${settings.from} and up (${count(cut.trainableWeights)} weights) trained on cached ${cut.layer} activations after the head's warm-up ` +
+        `(${warmUp.epochs} epochs, validation ${percent(warmUp.valAccuracy)}); Adam at ${settings.learningRate} (blocks) and ${settings.headLearningRate} (head), ` +
+        `batch normalisation statistics frozen; ${ft.epochs} epochs of at most ${settings.epochs}, best ${ft.bestEpoch} restored (patience ${settings.patience})`,
+      field: 'fine-tune',
+    },
+  ];
 }
 
 /** The card of a training run, made only from what training.json records. */
@@ -89,6 +105,7 @@ export function trainCard(record: TrainingRecord): CardSection[] {
       heading: 'Settings',
       rows: [
         { key: 'epochs', value: `${ran} run of at most ${config.epochs}, best ${result.bestEpoch} restored (patience ${config.patience})`, field: 'epochs' },
+        ...fineTuneRows((result as Partial<FineTuneResult>).fineTune),
         { key: 'batch size', value: String(config.batchSize) },
         { key: 'learning rate', value: String(config.learningRate) },
         { key: 'validation split', value: String(config.valSplit) },

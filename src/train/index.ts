@@ -1,5 +1,5 @@
 import { existsSync } from 'node:fs';
-import { readdir, readFile, rm } from 'node:fs/promises';
+import { readFile, rm } from 'node:fs/promises';
 import path from 'node:path';
 import { buildFeatureModel, defaultFeatureLayers, loadTf, saveTfjsModel } from '../backbone/index.ts';
 import { exportLayersModel, convertModelDir } from '../convert/index.ts';
@@ -9,7 +9,7 @@ import { defaultPreprocess, MODEL_FILES, SPEC_FORMAT, type ModelSpec } from '../
 import type { ScoredSummary } from '../eval/index.ts';
 import { writeJsonAtomic, runtimeVersions } from '../node/index.ts';
 import { assembleClassifier } from './assemble.ts';
-import { checkBackbone, loadBackbone } from './backbone.ts';
+import { checkBackbone } from './backbone.ts';
 import { cacheKey, readFeatureCache, writeFeatureCache } from './cache.ts';
 import { chunkFolder, dropStaleChunks, extractInChunks } from './chunks.ts';
 import type { EpochStats, TrainEvents } from './events.ts';
@@ -19,6 +19,9 @@ import { checkTrainOptions, TrainError, type TrainOptions } from './options.ts';
 import { validatePhotos } from './validation.ts';
 import { removeRunFile, RUN_FILE, writeRunFile } from './run-file.ts';
 import { describeStop, type StopReason } from './stop.ts';
+import { removeDerivedModels } from './derived-models.ts';
+import { fineTuneRequested, loadBackbone, trainFineTuned } from './fine-tune/index.ts'; // fine-tune hook
+export { FINE_TUNE_DEFAULTS, type FineTuneOptions, type FineTuneResult } from './fine-tune/index.ts'; // fine-tune hook
 
 export { defaultTrainOptions, TrainError, type TrainOptions } from './options.ts';
 export { readRunFile, RUN_FILE, type RunSettings } from './run-file.ts';
@@ -59,18 +62,6 @@ export interface TrainingRecord {
   result: TrainResult;
 }
 
-/**
- * Quantised copies (model.int8.onnx, model.fp16.onnx) of the model this run replaced would still
- * answer, with the old classes, to whoever opens them; they go when the new model.onnx is in place.
- */
-async function removeDerivedModels(dir: string, log: (line: string) => void): Promise<void> {
-  for (const name of await readdir(dir)) {
-    if (name === MODEL_FILES.onnx || !/^model\..+\.onnx$/.test(name)) continue;
-    await rm(path.join(dir, name), { force: true });
-    log(`removed ${path.join(dir, name)}: it was made from the model this run replaced (footwear convert --quantize makes it again)`);
-  }
-}
-
 async function readCheckpoint(dir: string): Promise<{ key: string; state: HeadState } | undefined> {
   try {
     return JSON.parse(await readFile(path.join(dir, MODEL_FILES.checkpoint), 'utf8')) as { key: string; state: HeadState };
@@ -85,6 +76,7 @@ async function readCheckpoint(dir: string): Promise<{ key: string; state: HeadSt
  * epoch, and the assembled model is saved in TF.js form and exported to ONNX.
  */
 export async function train(options: TrainOptions, events: TrainEvents = {}): Promise<TrainResult> {
+  if (await fineTuneRequested(options)) return trainFineTuned(options, events); // fine-tune hook: --fine-tune, or --resume of such a run
   const started = Date.now();
   checkTrainOptions(options);
   checkBackbone(options.backbone);
@@ -106,7 +98,7 @@ export async function train(options: TrainOptions, events: TrainEvents = {}): Pr
 
   const { tf, backend } = await loadTf();
   log(`TF.js backend: ${backend}`);
-  const base = await loadBackbone(tf, options.backbone);
+  const base = await loadBackbone(tf, options); // fine-tune hook: --input-size rebuilds the backbone
   const featureLayers = options.featureLayers ?? defaultFeatureLayers(base, options.backbone);
   const preprocess = defaultPreprocess({ range: options.range, height: base.inputs[0].shape[1] ?? 224, width: base.inputs[0].shape[2] ?? 224 });
   const config = { classes: dataset.labels.length, dropout: options.dropout, learningRate: options.learningRate, epochs: options.epochs, batchSize: options.batchSize, patience: options.patience, seed: options.seed };

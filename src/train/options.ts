@@ -1,6 +1,7 @@
 import { MOBILENET_FEATURES } from '../backbone/index.ts';
 import type { EpChoice } from '../core/index.ts';
 import { UserError } from '../core/index.ts';
+import type { FineTuneOptions } from './fine-tune/settings.ts';
 
 export interface TrainOptions {
   /** Folder-per-class dataset. */
@@ -34,6 +35,10 @@ export interface TrainOptions {
   export: boolean;
   ep: EpChoice;
   resume: boolean;
+  /** Fine-tune hook: unfreeze the backbone from a block (see src/train/fine-tune/); unset: frozen backbone, head only. */
+  fineTune?: FineTuneOptions;
+  /** Fine-tune hook: rebuild the backbone for N x N inputs (a multiple of 32); unset: the backbone's own (224). */
+  inputSize?: number;
 }
 
 export function defaultTrainOptions(data: string, out: string): TrainOptions {

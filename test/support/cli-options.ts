@@ -27,6 +27,7 @@ function record(builder: (y: Argv) => unknown): Pick<DeclaredCommand, 'options' 
     get(_target, method) {
       return (...args: unknown[]) => {
         if (method === 'option' || method === 'positional') options.push({ name: args[0] as string, positional: method === 'positional', ...(args[1] as object) });
+        if (method === 'options') for (const [name, o] of Object.entries(args[0] as Record<string, object>)) options.push({ name, positional: false, ...o });
         if (method === 'example') examples.push(args[0] as string);
         if (method === 'epilogue') examples.push(...[...(args[0] as string).matchAll(/^ {2}(footwear .*)$/gm)].map((m) => m[1]));
         return proxy;

@@ -6,8 +6,9 @@ import { createProgress } from '../progress.ts';
 import { writeTrainReport } from '../../report/index.ts';
 import { examples } from '../examples.ts';
 import { resumeOptions } from './train-resume.ts';
+import { FINE_TUNE_FLAGS, fineTuneOptions, type FineTuneArgs } from './fine-tune-flags.ts'; // fine-tune hook
 
-export interface TrainArgs {
+export interface TrainArgs extends FineTuneArgs {
   data?: string;
   out?: string;
   backbone?: string;
@@ -47,6 +48,7 @@ export function trainOptions(yargs: Argv) {
     // Returned, not thrown: yargs reports a returned string as a usage error (exit 2).
     .check((argv) => argv.data !== undefined || argv.resume !== undefined || 'missing required option --data (or --resume DIR to continue an interrupted run)')
     .option('ep', { type: 'string', requiresArg: true, default: 'auto', describe: 'execution provider for feature extraction: auto|cpu|cuda' })
+    .options(FINE_TUNE_FLAGS) // fine-tune hook: --fine-tune [BLOCK], --input-size, ...
     .option('json', { type: 'boolean', default: false, describe: 'print the result as JSON on stdout' })
     .epilogue(
       examples(
@@ -74,6 +76,7 @@ export function buildTrainOptions(args: TrainArgs & { data: string }): TrainOpti
     export: args.export ?? defaults.export,
     resume: false,
     ep: parseEp(args.ep),
+    ...fineTuneOptions(args), // fine-tune hook
   };
 }
 

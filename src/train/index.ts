@@ -3,7 +3,6 @@ import { readFile, rm } from 'node:fs/promises';
 import path from 'node:path';
 import { buildFeatureModel, defaultFeatureLayers, loadTf, saveTfjsModel } from '../backbone/index.ts';
 import { exportLayersModel, convertModelDir } from '../convert/index.ts';
-import { discoverDataset, findCrossClassDuplicates, stratifiedSplit } from '../data/index.ts';
 import { openSession, type OnnxSession } from '../core/index.ts';
 import { defaultPreprocess, MODEL_FILES, SPEC_FORMAT, type ModelSpec } from '../core/index.ts';
 import type { ScoredSummary } from '../eval/index.ts';
@@ -20,6 +19,7 @@ import { validatePhotos } from './validation.ts';
 import { removeRunFile, RUN_FILE, writeRunFile } from './run-file.ts';
 import { describeStop, type StopReason } from './stop.ts';
 import { removeDerivedModels } from './derived-models.ts';
+import { trainingData } from './training-data.ts';
 import { fineTuneRequested, loadBackbone, trainFineTuned } from './fine-tune/index.ts'; // fine-tune hook
 export { FINE_TUNE_DEFAULTS, type FineTuneOptions, type FineTuneResult } from './fine-tune/index.ts'; // fine-tune hook
 
@@ -84,17 +84,9 @@ export async function train(options: TrainOptions, events: TrainEvents = {}): Pr
   if (!options.resume && existsSync(path.join(options.out, RUN_FILE))) {
     log(`${options.out} holds an interrupted run; starting this one over it (its saved features are reused where they match; --resume ${options.out} alone would have continued it)`);
   }
-  const dataset = await discoverDataset(options.data);
-  // Before any long work, so whatever happens next, the model folder says how to continue the run.
-  // (After listing the dataset: an --out inside the data folder must not appear as an empty class.)
-  await writeRunFile(options);
-  const { train: trainSamples, val: valSamples } = stratifiedSplit(dataset.samples, options.valSplit, options.seed);
-  const duplicates = await findCrossClassDuplicates(dataset.samples);
-  if (duplicates.length > 0) {
-    const first = duplicates[0].files.map((f) => `${f.file} (${dataset.labels[f.label]})`).join(' = ');
-    log(`warning: ${duplicates.length} image(s) appear under more than one class, e.g. ${first}`);
-  }
-  log(`dataset ${options.data}: ${dataset.samples.length} images in ${dataset.labels.length} classes (${dataset.labels.join(', ')}); ${trainSamples.length} train, ${valSamples.length} validation`);
+  // The run file is written before any long work, so whatever happens next, the model folder says
+  // how to continue the run (after listing: an --out inside the data folder is no empty class).
+  const { dataset, trainSamples, valSamples, duplicates } = await trainingData(options, log, () => writeRunFile(options));
 
   const { tf, backend } = await loadTf();
   log(`TF.js backend: ${backend}`);

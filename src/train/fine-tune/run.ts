@@ -4,7 +4,8 @@ import type * as tfjs from '@tensorflow/tfjs';
 import { defaultFeatureLayers, loadTf, saveTfjsModel, type Tf } from '../../backbone/index.ts';
 import { convertModelDir, exportLayersModel } from '../../convert/index.ts';
 import { defaultPreprocess, MODEL_FILES, openSession, SPEC_FORMAT, type ModelSpec } from '../../core/index.ts';
-import { discoverDataset, findCrossClassDuplicates, stratifiedSplit, type Sample } from '../../data/index.ts';
+import type { Sample } from '../../data/index.ts';
+import { trainingData } from '../training-data.ts';
 import { runtimeVersions, writeJsonAtomic } from '../../node/index.ts';
 import { assembleClassifier } from '../assemble.ts';
 import { removeDerivedModels } from '../derived-models.ts';
@@ -126,14 +127,7 @@ export async function trainFineTuned(requested: TrainOptions, events: TrainEvent
   checkTrainOptions(options);
   const settings = resolveFineTune(options.fineTune ?? { from: '' });
   if (options.flipAugment) throw new TrainError('--flip is not available with --fine-tune: activations are cached per photo, and a mirrored photo has its own');
-  const dataset = await discoverDataset(options.data);
-  const { train: trainSamples, val: valSamples } = stratifiedSplit(dataset.samples, options.valSplit, options.seed);
-  const duplicates = await findCrossClassDuplicates(dataset.samples);
-  if (duplicates.length > 0) {
-    const first = duplicates[0].files.map((f) => `${f.file} (${dataset.labels[f.label]})`).join(' = ');
-    log(`warning: ${duplicates.length} image(s) appear under more than one class, e.g. ${first}`);
-  }
-  log(`dataset ${options.data}: ${dataset.samples.length} images in ${dataset.labels.length} classes (${dataset.labels.join(', ')}); ${trainSamples.length} train, ${valSamples.length} validation`);
+  const { dataset, trainSamples, valSamples, duplicates } = await trainingData(options, log);
 
   const { tf, backend, canTrainConvolutions } = await loadTf();
   if (!canTrainConvolutions) throw new TrainError(`--fine-tune needs a TF.js backend that trains convolutions; ${backend} does not`);

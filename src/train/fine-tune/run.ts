@@ -70,7 +70,7 @@ async function resumeOptions(options: TrainOptions, log: (line: string) => void)
   const changed = (Object.keys({ ...stored, ...options }) as (keyof TrainOptions)[]).filter(
     (k) => options[k] !== undefined && JSON.stringify(options[k]) !== JSON.stringify(stored[k]),
   );
-  if (changed.length > 0) log(`resume: continuing with the interrupted run's settings; ignored: ${changed.map((k) => `${k}=${JSON.stringify(options[k])}`).join(', ')}`);
+  if (changed.length > 0) log(`resume: continuing with the interrupted run's own settings, which differ from these in: ${changed.join(', ')}`);
   return { options: stored, checkpoint };
 }
 

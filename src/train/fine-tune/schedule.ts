@@ -11,7 +11,7 @@ import type { FineTuneSettings } from './settings.ts';
 // trainHead itself): epochs over the cached activations with early stopping on validation loss,
 // restoring the best fine-tuning epoch. The warm-up head on the pretrained blocks is scored the
 // same way first (the baseline, reported) but is not a candidate: it was itself chosen as the
-// lowest of ~30 noisy validation losses (on the full catalogue set at 160 they moved by +-0.006
+// lowest of ~30 noisy validation losses (on the full catalogue set at 160 they moved by +-0.007
 // from epoch to epoch around 0.065), so it would win on noise against any change smaller than
 // that, and a run asked to fine-tune would hand back the frozen head. Each epoch shuffles with
 // its own seed and each step draws its own dropout seed, both from the run's seed and position,

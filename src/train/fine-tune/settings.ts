@@ -17,17 +17,23 @@ export interface FineTuneOptions {
 
 /**
  * Defaults, measured on the catalogue photos' training folder with a 10% validation split
- * (9,823 train, 1,092 validation photos) at 160 from block_13 (README "Fine-tuning the backbone"):
- * - block_13: the PyTorch probe on these weights found 13-14 as good as 11-14 (98.31% vs 98.36%
- *   test at 224, within its 0.5-point seed spread) at a third of the cost a step;
- * - backbone 1e-5, head 1e-4: at 1e-5 every fine-tuning epoch after the first scored 97.9-98.4%
- *   on validation (the warm-up head 97.9%), best 98.2% at epoch 6; at 3e-5 the first epoch fell
- *   to 97.4% and the best was 97.9%; the probe found 1e-4 unstable, and 1e-4 on small subsets
- *   doubled the validation loss in the first epoch. The head, warmed up at 1e-3, only follows;
- * - batch 32: a step of blocks 13-14 costs ~235 ms at 160 and ~450 ms at 224 on wasm, linear in
- *   the batch, so a bigger batch buys nothing but fewer updates an epoch;
- * - 6 epochs, patience 3: an epoch is ~50 s at 160 (~110 s at 224) on a quiet core, and the
- *   validation loss moves by +-0.007 from epoch to epoch, so a patience of 2 stopped runs on noise.
+ * (9,823 train, 1,092 validation photos; one seed each, so differences under ~0.4 points, one
+ * standard error at 98%, are noise):
+ * - block_13: on validation it scored 98.44% at 224 (block_11: 98.17%; frozen head: 98.17%) and
+ *   98.08% at 160 (block_11: 97.80%; frozen: 97.89%), at less than half block_11's time an epoch
+ *   (224: 130 s vs 245 s; 160: 54 s vs 140 s); the PyTorch probe on these weights also found
+ *   13-14 as good as 11-14 (98.31% vs 98.36% test, within its 0.5-point seed spread);
+ * - backbone 1e-5, head 1e-4 (160, 6 epochs each): at 1e-5 the epochs scored 97.6-98.4% on
+ *   validation (the warm-up head: 97.9%), the best by validation loss 98.2%; at 3e-5 the first
+ *   epoch fell to 97.4% and the best by loss was 97.9%; the probe found 1e-4 unstable, and 1e-4 on
+ *   small subsets doubled the validation loss in the first epoch. The head, warmed up at 1e-3,
+ *   only has to follow the features as they move;
+ * - batch 32: the size the step costs were measured at (blocks 13-14 on wasm: ~235 ms at 160,
+ *   ~450 ms at 224); not tuned further;
+ * - 6 epochs, patience 3: an epoch (with its validation) took 54 s at 160 and 100-130 s at 224
+ *   on this shared 2-core machine, and the validation loss moves by +-0.007 from epoch to epoch,
+ *   so a patience of 2 stopped runs on noise; the best epoch came at 1, 2, 4 and 4 in the four
+ *   measured runs.
  */
 export const FINE_TUNE_DEFAULTS: Required<Omit<FineTuneOptions, 'from'>> & { from: string } = {
   from: 'block_13',

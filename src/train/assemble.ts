@@ -1,3 +1,4 @@
+import { SPEC_FORMAT, type ModelSpec, type PreprocessSpec } from '../core/index.ts';
 import type * as tfjs from '@tensorflow/tfjs';
 import { buildFeatureModel, type Tf } from '../backbone/index.ts';
 import { applyHead, foldNorm, HEAD_DENSE, type FeatureNorm, type HeadConfig } from './head.ts';
@@ -14,4 +15,9 @@ export function assembleClassifier(tf: Tf, base: tfjs.LayersModel, featureLayers
   const folded = foldNorm(kernel.dataSync() as Float32Array, bias.dataSync() as Float32Array, norm);
   model.getLayer(HEAD_DENSE).setWeights([tf.tensor(folded.kernel, kernel.shape), tf.tensor(folded.bias, bias.shape)]);
   return model;
+}
+
+/** The spec every footwear classifier carries in its metadata: labels, preprocessing, tensor names. */
+export function classifierSpec(labels: string[], preprocess: PreprocessSpec, backbone: { name: string; cut: string }): ModelSpec {
+  return { format: SPEC_FORMAT, labels, preprocess, inputName: 'input', outputName: 'probabilities', backbone, createdAt: new Date().toISOString() };
 }

@@ -1,6 +1,6 @@
 import type { Sample } from '../data/index.ts';
-import { isFailure, type OnnxSession } from '../core/index.ts';
-import { prepareFile } from '../node/index.ts';
+import type { OnnxSession } from '../core/index.ts';
+import { photoBatches } from './photo-batches.ts';
 import type { PreprocessSpec } from '../core/index.ts';
 
 export interface FeatureSet {
@@ -49,30 +49,19 @@ export async function extractFeatures(
   const kept: Sample[] = [];
   const failures: ExtractResult['failures'] = [];
   let dim = 0;
-  // The same reading and preprocessing as `footwear predict`, so training sees what inference sees.
-  const decode = (start: number) => Promise.all(samples.slice(start, start + batchSize).map((s) => prepareFile(s.file, spec)));
-  let pending = decode(0);
-  for (let start = 0; start < samples.length; start += batchSize) {
-    const decoded = await pending;
-    if (start + batchSize < samples.length) pending = decode(start + batchSize);
-    const good: Float32Array[] = [];
-    decoded.forEach((d, i) => {
-      if (isFailure(d)) failures.push({ file: d.file, reason: d.error.message });
-      else {
-        good.push(d.input);
-        kept.push(samples[start + i]);
-      }
-    });
-    if (good.length > 0) {
+  for await (const batch of photoBatches(samples, spec, batchSize)) {
+    failures.push(...batch.failures);
+    kept.push(...batch.samples);
+    const count = batch.samples.length;
+    if (count > 0) {
       for (let view = 0; view < viewCount; view++) {
-        const batch = new Float32Array(good.length * pixels);
-        good.forEach((x, i) => batch.set(view === 0 ? x : flipHorizontal(x, spec.height, spec.width), i * pixels));
-        const out = await session.run(batch, [good.length, spec.height, spec.width, 3]);
-        dim = out.data.length / good.length;
-        for (let i = 0; i < good.length; i++) rows[view].push(out.data.slice(i * dim, (i + 1) * dim));
+        const input = view === 0 ? batch.inputs : flipEach(batch.inputs, count, spec, pixels);
+        const out = await session.run(input, [count, spec.height, spec.width, 3]);
+        dim = out.data.length / count;
+        for (let i = 0; i < count; i++) rows[view].push(out.data.slice(i * dim, (i + 1) * dim));
       }
     }
-    options.progress?.(Math.min(start + batchSize, samples.length), samples.length);
+    options.progress?.(batch.done, samples.length);
   }
   const labels = Int32Array.from(kept, (s) => s.label);
   const files = kept.map((s) => s.file);
@@ -82,4 +71,11 @@ export async function extractFeatures(
     return { features, labels, dim, files };
   });
   return { views, failures };
+}
+
+/** Each of `count` images laid end to end in `inputs`, mirrored. */
+function flipEach(inputs: Float32Array, count: number, spec: PreprocessSpec, pixels: number): Float32Array {
+  const out = new Float32Array(inputs.length);
+  for (let i = 0; i < count; i++) out.set(flipHorizontal(inputs.subarray(i * pixels, (i + 1) * pixels), spec.height, spec.width), i * pixels);
+  return out;
 }

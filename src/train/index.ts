@@ -4,10 +4,10 @@ import path from 'node:path';
 import { buildFeatureModel, defaultFeatureLayers, loadTf, saveTfjsModel } from '../backbone/index.ts';
 import { exportLayersModel, convertModelDir } from '../convert/index.ts';
 import { openSession, type OnnxSession } from '../core/index.ts';
-import { defaultPreprocess, MODEL_FILES, SPEC_FORMAT, type ModelSpec } from '../core/index.ts';
+import { defaultPreprocess, MODEL_FILES, type ModelSpec } from '../core/index.ts';
 import type { ScoredSummary } from '../eval/index.ts';
 import { writeJsonAtomic, runtimeVersions } from '../node/index.ts';
-import { assembleClassifier } from './assemble.ts';
+import { assembleClassifier, classifierSpec } from './assemble.ts';
 import { checkBackbone } from './backbone.ts';
 import { cacheKey, readFeatureCache, writeFeatureCache } from './cache.ts';
 import { chunkFolder, dropStaleChunks, extractInChunks } from './chunks.ts';
@@ -165,15 +165,7 @@ export async function train(options: TrainOptions, events: TrainEvents = {}): Pr
   log(describeStop(stop, options));
 
   const classifier = assembleClassifier(tf, base, featureLayers, head, norm, config);
-  const spec: ModelSpec = {
-    format: SPEC_FORMAT,
-    labels: dataset.labels,
-    preprocess,
-    inputName: 'input',
-    outputName: 'probabilities',
-    backbone: { name: options.backbone, cut: featureLayers.join('+') },
-    createdAt: new Date().toISOString(),
-  };
+  const spec = classifierSpec(dataset.labels, preprocess, { name: options.backbone, cut: featureLayers.join('+') });
   await saveTfjsModel(classifier, path.join(options.out, MODEL_FILES.tfjs), { spec });
   const best = state.history.find((h) => h.epoch === state.bestEpoch);
   const validation = val ? validatePhotos(tf, head, val, norm, dataset.labels) : undefined;

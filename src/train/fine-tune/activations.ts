@@ -1,8 +1,9 @@
 import { mkdir, open, readFile, rename, rm, stat } from 'node:fs/promises';
 import path from 'node:path';
-import { isFailure, type OnnxSession, type PreprocessSpec } from '../../core/index.ts';
+import type { OnnxSession, PreprocessSpec } from '../../core/index.ts';
 import type { Sample } from '../../data/index.ts';
-import { prepareFile, writeJsonAtomic } from '../../node/index.ts';
+import { writeJsonAtomic } from '../../node/index.ts';
+import { photoBatches } from '../photo-batches.ts';
 import type { FeatureSet } from '../extract.ts';
 import { decodeHalf, encodeHalf } from './fp16.ts';
 
@@ -72,7 +73,6 @@ export async function extractActivations(
   progress?: (done: number) => void,
 ): Promise<ExtractedSet> {
   const batchSize = 32;
-  const pixels = spec.height * spec.width * 3;
   const { dir, name, activationSize } = target;
   await mkdir(dir, { recursive: true });
   const activationFile = path.join(dir, `${name}.act.f16`);
@@ -83,34 +83,23 @@ export async function extractActivations(
   const failures: ExtractedSet['failures'] = [];
   let featureDim = 0;
   try {
-    const decode = (start: number) => Promise.all(samples.slice(start, start + batchSize).map((s) => prepareFile(s.file, spec)));
-    let pending = decode(0);
-    for (let start = 0; start < samples.length; start += batchSize) {
-      const decoded = await pending;
-      if (start + batchSize < samples.length) pending = decode(start + batchSize);
-      const good: Float32Array[] = [];
-      decoded.forEach((d, i) => {
-        if (isFailure(d)) failures.push({ file: d.file, reason: d.error.message });
-        else {
-          good.push(d.input);
-          kept.push(samples[start + i]);
-        }
-      });
-      if (good.length > 0) {
-        const batch = new Float32Array(good.length * pixels);
-        good.forEach((x, i) => batch.set(x, i * pixels));
-        const { data } = await session.run(batch, [good.length, spec.height, spec.width, 3]);
-        const rowSize = data.length / good.length;
+    for await (const batch of photoBatches(samples, spec, batchSize)) {
+      failures.push(...batch.failures);
+      kept.push(...batch.samples);
+      const count = batch.samples.length;
+      if (count > 0) {
+        const { data } = await session.run(batch.inputs, [count, spec.height, spec.width, 3]);
+        const rowSize = data.length / count;
         featureDim = rowSize - activationSize;
-        const bits = new Uint16Array(good.length * activationSize);
-        for (let i = 0; i < good.length; i++) {
+        const bits = new Uint16Array(count * activationSize);
+        for (let i = 0; i < count; i++) {
           const row = data.subarray(i * rowSize, (i + 1) * rowSize);
           encodeHalf(row.subarray(0, activationSize), bits.subarray(i * activationSize, (i + 1) * activationSize));
           rows.push(row.slice(activationSize));
         }
         await out.write(new Uint8Array(bits.buffer));
       }
-      progress?.(Math.min(start + batchSize, samples.length));
+      progress?.(batch.done);
     }
     await out.sync();
   } finally {

@@ -3,11 +3,11 @@ import path from 'node:path';
 import type * as tfjs from '@tensorflow/tfjs';
 import { defaultFeatureLayers, loadTf, saveTfjsModel, type Tf } from '../../backbone/index.ts';
 import { convertModelDir, exportLayersModel } from '../../convert/index.ts';
-import { defaultPreprocess, MODEL_FILES, openSession, SPEC_FORMAT, type ModelSpec } from '../../core/index.ts';
+import { defaultPreprocess, MODEL_FILES, openSession } from '../../core/index.ts';
 import type { Sample } from '../../data/index.ts';
 import { trainingData } from '../training-data.ts';
 import { runtimeVersions, writeJsonAtomic } from '../../node/index.ts';
-import { assembleClassifier } from '../assemble.ts';
+import { assembleClassifier, classifierSpec } from '../assemble.ts';
 import { removeDerivedModels } from '../derived-models.ts';
 import type { TrainEvents } from '../events.ts';
 import type { FeatureSet } from '../extract.ts';
@@ -202,15 +202,7 @@ export async function trainFineTuned(requested: TrainOptions, events: TrainEvent
   copyIntoBase(base, part);
   const tunedVal: FeatureSet | undefined = val && { ...val.features, features: await poolSet(tf, net, val), dim: norm.mean.length };
   const classifier = assembleClassifier(tf, base, featureLayers, head, norm, config);
-  const spec: ModelSpec = {
-    format: SPEC_FORMAT,
-    labels: dataset.labels,
-    preprocess,
-    inputName: 'input',
-    outputName: 'probabilities',
-    backbone: { name: `${options.backbone} (fine-tuned from ${split.block})`, cut: featureLayers.join('+') },
-    createdAt: new Date().toISOString(),
-  };
+  const spec = classifierSpec(dataset.labels, preprocess, { name: `${options.backbone} (fine-tuned from ${split.block})`, cut: featureLayers.join('+') });
   await saveTfjsModel(classifier, path.join(options.out, MODEL_FILES.tfjs), { spec });
   const validation = tunedVal ? validatePhotos(tf, head, tunedVal, norm, dataset.labels) : undefined;
 

@@ -19,5 +19,5 @@ export async function prepareRow(files: readonly string[], spec: PreprocessSpec,
     return list.length;
   };
   await prepareAll(files.slice(0, 20)); // JIT-compiles the resampler
-  return measureRow({ kind: 'prepare', runtime: 'sharp decode + footwear resize, one thread', variant: 'fp32', batchSize: 1 }, context, () => prepareAll(files));
+  return measureRow({ kind: 'prepare', runtime: 'footwear decode (wasm libjpeg-turbo for plain JPEGs, else sharp) + resize, one thread', variant: 'fp32', batchSize: 1 }, context, () => prepareAll(files));
 }

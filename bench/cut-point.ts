@@ -60,8 +60,8 @@ const session = await openSession(exportLayersModel(buildFeatureModel(tf, base, 
 for (const range of ranges) {
   const spec = defaultPreprocess({ range });
   const t0 = Date.now();
-  const tr = await extractFeatures(session, trainSamples, spec, { flip: false });
-  const te = await extractFeatures(session, testSamples, spec, { flip: false });
+  const tr = await extractFeatures(session, trainSamples, spec, { views: 1, seed: 0 });
+  const te = await extractFeatures(session, testSamples, spec, { views: 1, seed: 0 });
   const seconds = (Date.now() - t0) / 1000;
   console.log(`range [${range}]: extracted ${trainSamples.length + testSamples.length} images in ${seconds.toFixed(0)}s (${((trainSamples.length + testSamples.length) / seconds).toFixed(0)} img/s)`);
   for (const picks of COMBOS.map((c) => c.map((l) => LAYERS.indexOf(l)))) {

@@ -316,7 +316,7 @@ describe('training with bad images', () => {
 
   test('a few corrupt images are skipped and listed; above maxBadFraction training stops naming the count', { timeout: 120_000 }, async () => {
     const { root, corrupt, unlisted } = await dirtyDataset();
-    const options = { ...defaultTrainOptions(root, ''), epochs: 3, flipAugment: false, export: false, ep: 'cpu' as const };
+    const options = { ...defaultTrainOptions(root, ''), epochs: 3, export: false, ep: 'cpu' as const };
     // 3 of 18 readable-looking files fail to decode: 17% is over a 10% limit ...
     await assert.rejects(train({ ...options, out: path.join(work, 'too-dirty'), maxBadFraction: 0.1 }), (e: Error) => {
       assert.ok(e instanceof TrainError, String(e));

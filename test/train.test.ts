@@ -28,7 +28,7 @@ test('the trained model directory describes itself: ONNX with spec metadata, TF.
 
 test('early stopping restores the best epoch, and a run interrupted mid-way resumes to the same end', async () => {
   const data = await subsetDataset(path.join(SHOES, 'train'), 20, 'shoes-train');
-  const base = { ...defaultTrainOptions(data, ''), epochs: 12, patience: 3, flipAugment: false, export: false, learningRate: 3e-3 };
+  const base = { ...defaultTrainOptions(data, ''), epochs: 12, patience: 3, export: false, learningRate: 3e-3 };
 
   const fullDir = await mkdtemp(path.join(os.tmpdir(), 'fw-full-'));
   const full = await train({ ...base, out: fullDir });

@@ -20,3 +20,14 @@ export function numberFlag<T extends number | undefined>(flag: string, value: T,
   if (!(Number.isFinite(value) && ok(value as number))) throw new UsageError(`--${flag} should be ${expected}, got ${shown(value)}`);
   return value;
 }
+
+/** 'auto', or an integer from `min` to `max`; undefined passes through. */
+export function autoOrIntegerFlag(flag: string, value: string | number | undefined, min: number, max = Infinity): number | 'auto' | undefined {
+  if (value === undefined || value === 'auto') return value;
+  const n = Number(value);
+  if (!Number.isInteger(n) || n < min || n > max) {
+    const range = max === Infinity ? `an integer >= ${min}` : `an integer from ${min} to ${max}`;
+    throw new UsageError(`--${flag} should be 'auto' or ${range}, got ${String(value)}`);
+  }
+  return n;
+}

@@ -43,6 +43,11 @@ function versionRows(versions: Record<string, string>): CardRow[] {
 }
 
 /** What `--fine-tune` did, when it was given (src/train/fine-tune/). */
+/** Older records (before --augment) have no `data`: they trained on the photos alone. */
+function views(augment: number | undefined): string {
+  return augment !== undefined && augment > 1 ? `${augment}: the photo, its mirror and random crops, colours, backgrounds (--augment)` : '1: the photo alone';
+}
+
 function fineTuneRows(ft: FineTuneResult['fineTune'] | undefined): CardRow[] {
   if (!ft) return [];
   const { settings, cut, warmUp } = ft;
@@ -106,11 +111,11 @@ export function trainCard(record: TrainingRecord): CardSection[] {
       rows: [
         { key: 'epochs', value: `${ran} run of at most ${config.epochs}, best ${result.bestEpoch} restored (patience ${config.patience})`, field: 'epochs' },
         ...fineTuneRows((result as Partial<FineTuneResult>).fineTune),
-        { key: 'batch size', value: String(config.batchSize) },
+        { key: 'batch size', value: String(result.data?.batchSize ?? config.batchSize) },
         { key: 'learning rate', value: String(config.learningRate) },
         { key: 'validation split', value: String(config.valSplit) },
         { key: 'seed', value: String(config.seed) },
-        { key: 'mirrored copies', value: config.flipAugment ? 'yes (--flip)' : 'no' },
+        { key: 'views per training photo', value: views(result.data?.augment) },
         { key: 'class weights', value: 'balanced (each class counts equally in the loss)' },
       ],
     },

@@ -65,7 +65,8 @@ export interface ChunkedOptions {
   /** Chunk file prefix, e.g. 'train' or 'val'. */
   name: string;
   key: string;
-  flip: boolean;
+  views: number;
+  seed: number;
   progress?: (done: number, total: number) => void;
 }
 
@@ -75,7 +76,7 @@ export interface ChunkedOptions {
  * must be extracted. Returns the joined result and how many images came from saved chunks.
  */
 export async function extractInChunks(session: () => Promise<OnnxSession>, samples: Sample[], spec: PreprocessSpec, options: ChunkedOptions): Promise<ExtractResult & { reused: number }> {
-  const views = options.flip ? 2 : 1;
+  const views = options.views;
   const parts: { record: ChunkRecord; features: Float32Array }[] = [];
   let reused = 0;
   for (let start = 0; start < samples.length; start += CHUNK_IMAGES) {
@@ -85,7 +86,8 @@ export async function extractInChunks(session: () => Promise<OnnxSession>, sampl
     if (part) reused += end - start;
     else {
       const result = await extractFeatures(await session(), samples.slice(start, end), spec, {
-        flip: options.flip,
+        views,
+        seed: options.seed,
         progress: (done) => options.progress?.(start + done, samples.length),
       });
       const first = result.views[0];

@@ -1,5 +1,6 @@
 import type { Sample } from '../data/index.ts';
 import type { OnnxSession } from '../core/index.ts';
+import { augmentedView } from './augment/index.ts';
 import { photoBatches } from './photo-batches.ts';
 import type { PreprocessSpec } from '../core/index.ts';
 
@@ -16,35 +17,25 @@ export interface ExtractResult {
   failures: { file: string; reason: string }[];
 }
 
-/** Mirrors an HWC image left to right: shoes face either way in catalogues. */
-export function flipHorizontal(input: Float32Array, height: number, width: number): Float32Array {
-  const out = new Float32Array(input.length);
-  for (let y = 0; y < height; y++) {
-    for (let x = 0; x < width; x++) {
-      const from = (y * width + x) * 3;
-      const to = (y * width + (width - 1 - x)) * 3;
-      out[to] = input[from];
-      out[to + 1] = input[from + 1];
-      out[to + 2] = input[from + 2];
-    }
-  }
-  return out;
+/** How many views of each photo to extract, and the seed their random recipes are drawn with. */
+export interface ViewOptions {
+  /** 1: the photo only; 2: and its mirror; more: random crops, rotations, colours, backgrounds (see augment/). */
+  views: number;
+  seed: number;
 }
 
 /**
- * Runs the frozen backbone once per image (and once per flipped copy when `flip`) through ONNX
- * Runtime. Decoding the next batch overlaps with inference on the current one. Unreadable images
+ * Runs the frozen backbone once per image and view (see augment/views.ts) through ONNX Runtime. Decoding the next batch overlaps with inference on the current one. Unreadable images
  * are skipped and reported, never fatal here; the caller decides how many are too many.
  */
 export async function extractFeatures(
   session: OnnxSession,
   samples: Sample[],
   spec: PreprocessSpec,
-  options: { flip: boolean; batchSize?: number; progress?: (done: number, total: number) => void },
+  options: ViewOptions & { batchSize?: number; progress?: (done: number, total: number) => void },
 ): Promise<ExtractResult> {
   const batchSize = options.batchSize ?? 32;
-  const pixels = spec.height * spec.width * 3;
-  const viewCount = options.flip ? 2 : 1;
+  const viewCount = options.views;
   const rows: Float32Array[][] = Array.from({ length: viewCount }, () => []);
   const kept: Sample[] = [];
   const failures: ExtractResult['failures'] = [];
@@ -55,7 +46,7 @@ export async function extractFeatures(
     const count = batch.samples.length;
     if (count > 0) {
       for (let view = 0; view < viewCount; view++) {
-        const input = view === 0 ? batch.inputs : flipEach(batch.inputs, count, spec, pixels);
+        const input = view === 0 ? batch.inputs : augmentBatch(batch.inputs, batch.samples, spec, view, options.seed);
         const out = await session.run(input, [count, spec.height, spec.width, 3]);
         dim = out.data.length / count;
         for (let i = 0; i < count; i++) rows[view].push(out.data.slice(i * dim, (i + 1) * dim));
@@ -73,9 +64,13 @@ export async function extractFeatures(
   return { views, failures };
 }
 
-/** Each of `count` images laid end to end in `inputs`, mirrored. */
-function flipEach(inputs: Float32Array, count: number, spec: PreprocessSpec, pixels: number): Float32Array {
+/** View `view` (see augment/views.ts) of each image laid end to end in `inputs`. */
+export function augmentBatch(inputs: Float32Array, samples: readonly Sample[], spec: PreprocessSpec, view: number, seed: number): Float32Array {
+  const pixels = spec.height * spec.width * 3;
   const out = new Float32Array(inputs.length);
-  for (let i = 0; i < count; i++) out.set(flipHorizontal(inputs.subarray(i * pixels, (i + 1) * pixels), spec.height, spec.width), i * pixels);
+  samples.forEach((sample, i) => {
+    const image = { data: inputs.subarray(i * pixels, (i + 1) * pixels), height: spec.height, width: spec.width, range: spec.range };
+    out.set(augmentedView(image, view, { file: sample.file, seed }).data, i * pixels);
+  });
   return out;
 }

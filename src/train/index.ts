@@ -20,10 +20,12 @@ import { removeRunFile, RUN_FILE, writeRunFile } from './run-file.ts';
 import { describeStop, type StopReason } from './stop.ts';
 import { removeDerivedModels } from './derived-models.ts';
 import { trainingData } from './training-data.ts';
+import { settingsForData } from './small-data.ts';
 import { fineTuneRequested, loadBackbone, trainFineTuned } from './fine-tune/index.ts'; // fine-tune hook
 export { FINE_TUNE_DEFAULTS, type FineTuneOptions, type FineTuneResult } from './fine-tune/index.ts'; // fine-tune hook
 
-export { defaultTrainOptions, TrainError, type TrainOptions } from './options.ts';
+export { defaultTrainOptions, MAX_VIEWS, TrainError, type TrainOptions } from './options.ts';
+export { SMALL_DATA_PHOTOS, SMALL_DATA_VIEWS } from './small-data.ts';
 export { readRunFile, RUN_FILE, type RunSettings } from './run-file.ts';
 export type { TrainEvents, EpochStats } from './events.ts';
 export { describeStop, type StopReason } from './stop.ts';
@@ -42,6 +44,8 @@ export interface TrainResult {
   /** Byte-identical images filed under different classes (a warning, not an error). */
   duplicates: { file: string; label: string }[][];
   onnx?: { path: string; maxAbsDiff: number };
+  /** What `--augment` and `--batch-size` came to for this dataset (see small-data.ts for 'auto'). */
+  data: { augment: number; batchSize: number };
   /** Photos per class that were used (readable), in label order. */
   classCounts: { label: string; train: number; validation: number }[];
   /**
@@ -87,18 +91,20 @@ export async function train(options: TrainOptions, events: TrainEvents = {}): Pr
   // The run file is written before any long work, so whatever happens next, the model folder says
   // how to continue the run (after listing: an --out inside the data folder is no empty class).
   const { dataset, trainSamples, valSamples, duplicates } = await trainingData(options, log, () => writeRunFile(options));
+  const data = settingsForData(options, trainSamples, dataset.labels);
+  if (data.note) log(data.note);
 
   const { tf, backend } = await loadTf();
   log(`TF.js backend: ${backend}`);
   const base = await loadBackbone(tf, options); // fine-tune hook: --input-size rebuilds the backbone
   const featureLayers = options.featureLayers ?? defaultFeatureLayers(base, options.backbone);
   const preprocess = defaultPreprocess({ range: options.range, height: base.inputs[0].shape[1] ?? 224, width: base.inputs[0].shape[2] ?? 224 });
-  const config = { classes: dataset.labels.length, dropout: options.dropout, learningRate: options.learningRate, epochs: options.epochs, batchSize: options.batchSize, patience: options.patience, seed: options.seed };
+  const config = { classes: dataset.labels.length, dropout: options.dropout, learningRate: options.learningRate, epochs: options.epochs, batchSize: data.batchSize, patience: options.patience, seed: options.seed };
 
   // Features: from the cache when this exact run was interrupted or repeated, else extracted
   // (continuing from the chunks an interrupted extraction saved).
   const featuresStarted = Date.now();
-  const key = cacheKey({ backbone: options.backbone, layers: featureLayers, preprocess, flip: options.flipAugment, train: trainSamples, val: valSamples });
+  const key = cacheKey({ backbone: options.backbone, layers: featureLayers, preprocess, views: data.augment, seed: options.seed, train: trainSamples, val: valSamples });
   const cacheDir = path.join(options.out, MODEL_FILES.featureCache);
   const cached = await readFeatureCache(cacheDir, key);
   let sets = cached?.sets;
@@ -119,8 +125,8 @@ export async function train(options: TrainOptions, events: TrainEvents = {}): Pr
     try {
       const total = trainSamples.length + valSamples.length;
       const progress = (offset: number) => (done: number) => events.progress?.('features', offset + done, total);
-      const trainResult = await extractInChunks(openOnce, trainSamples, preprocess, { dir: chunks, name: 'train', key, flip: options.flipAugment, progress: progress(0) });
-      const valResult = await extractInChunks(openOnce, valSamples, preprocess, { dir: chunks, name: 'val', key, flip: false, progress: progress(trainSamples.length) });
+      const trainResult = await extractInChunks(openOnce, trainSamples, preprocess, { dir: chunks, name: 'train', key, views: data.augment, seed: options.seed, progress: progress(0) });
+      const valResult = await extractInChunks(openOnce, valSamples, preprocess, { dir: chunks, name: 'val', key, views: 1, seed: options.seed, progress: progress(trainSamples.length) });
       const reused = trainResult.reused + valResult.reused;
       if (reused > 0) log(`features: ${reused} of ${total} images came from ${chunks}, saved by an interrupted run`);
       const failures = [...trainResult.failures, ...valResult.failures];
@@ -192,6 +198,7 @@ export async function train(options: TrainOptions, events: TrainEvents = {}): Pr
     skipped,
     duplicates: duplicates.map((d) => d.files.map((f) => ({ file: f.file, label: dataset.labels[f.label] }))),
     onnx,
+    data: { augment: data.augment, batchSize: data.batchSize },
     classCounts: dataset.labels.map((label, c) => ({ label, train: trainCounts[c], validation: valCounts[c] })),
     validation,
     versions: runtimeVersions(),

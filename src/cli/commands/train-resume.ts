@@ -7,7 +7,7 @@ import type { TrainArgs } from './train.ts';
 // A flag given beside it must agree with that run: a different value would make another run, which
 // belongs in another --out, so it is refused by name rather than silently applied or ignored.
 
-type SettingFlag = 'data' | 'backbone' | 'epochs' | 'batch-size' | 'learning-rate' | 'val-split' | 'seed' | 'patience' | 'flip' | 'export';
+type SettingFlag = 'data' | 'backbone' | 'epochs' | 'batch-size' | 'learning-rate' | 'val-split' | 'seed' | 'patience' | 'augment' | 'export';
 
 const SETTINGS: Record<SettingFlag, keyof RunSettings> = {
   data: 'data',
@@ -18,7 +18,7 @@ const SETTINGS: Record<SettingFlag, keyof RunSettings> = {
   'val-split': 'valSplit',
   seed: 'seed',
   patience: 'patience',
-  flip: 'flipAugment',
+  augment: 'augment',
   export: 'export',
 };
 
@@ -30,6 +30,8 @@ function typed(flag: string, value: unknown): string {
 
 /** A path flag compares as the absolute path it names; 'mobilenet' is a name, not a path. */
 function comparable(flag: SettingFlag, value: unknown): unknown {
+  // Given as text ('auto' or a number), saved as the number or 'auto'.
+  if (flag === 'augment' || flag === 'batch-size') return String(value);
   if ((flag === 'data' || flag === 'backbone') && typeof value === 'string' && value !== 'mobilenet') return path.resolve(value);
   return value;
 }

@@ -1,10 +1,11 @@
 import path from 'node:path';
 import type { Argv } from 'yargs';
 import { parseEp } from '../../core/index.ts';
-import { defaultTrainOptions, train, type TrainOptions, type TrainResult } from '../../train/index.ts';
+import { defaultTrainOptions, MAX_VIEWS, SMALL_DATA_PHOTOS, SMALL_DATA_VIEWS, train, type TrainOptions, type TrainResult } from '../../train/index.ts';
 import { createProgress } from '../progress.ts';
 import { writeTrainReport } from '../../report/index.ts';
 import { examples } from '../examples.ts';
+import { autoOrIntegerFlag } from '../flags.ts';
 import { resumeOptions } from './train-resume.ts';
 import { FINE_TUNE_FLAGS, fineTuneOptions, type FineTuneArgs } from './fine-tune-flags.ts'; // fine-tune hook
 
@@ -13,12 +14,12 @@ export interface TrainArgs extends FineTuneArgs {
   out?: string;
   backbone?: string;
   epochs?: number;
-  'batch-size'?: number;
+  'batch-size'?: string;
   'learning-rate'?: number;
   'val-split'?: number;
   seed?: number;
   patience?: number;
-  flip?: boolean;
+  augment?: string;
   export?: boolean;
   resume?: string;
   ep: string;
@@ -32,12 +33,22 @@ export function trainOptions(yargs: Argv) {
     .option('out', { type: 'string', requiresArg: true, describe: 'model directory to write', defaultDescription: 'models/<data folder name>' })
     .option('backbone', { type: 'string', requiresArg: true, describe: "'mobilenet' (the bundled MobileNetV2) or a TF.js LayersModel folder", defaultDescription: d.backbone })
     .option('epochs', { type: 'number', requiresArg: true, describe: 'most epochs for the head (early stopping may end sooner)', defaultDescription: String(d.epochs) })
-    .option('batch-size', { type: 'number', requiresArg: true, describe: 'feature vectors per step of the head', defaultDescription: String(d.batchSize) })
+    .option('batch-size', {
+      type: 'string',
+      requiresArg: true,
+      describe: `feature vectors per step of the head; auto: 64, smaller when the dataset is small (at least 128 steps an epoch)`,
+      defaultDescription: String(d.batchSize),
+    })
     .option('learning-rate', { type: 'number', requiresArg: true, describe: 'Adam learning rate of the head', defaultDescription: String(d.learningRate) })
     .option('val-split', { type: 'number', requiresArg: true, describe: 'fraction of each class held out for validation (0: none)', defaultDescription: String(d.valSplit) })
     .option('seed', { type: 'number', requiresArg: true, describe: 'seed of the split, shuffling, initialisation and dropout (same seed, same model)', defaultDescription: String(d.seed) })
     .option('patience', { type: 'number', requiresArg: true, describe: 'epochs without a better validation loss before stopping (the best epoch is kept)', defaultDescription: String(d.patience) })
-    .option('flip', { type: 'boolean', describe: 'add mirrored copies of the training images (doubles feature extraction)', defaultDescription: String(d.flipAugment) })
+    .option('augment', {
+      type: 'string',
+      requiresArg: true,
+      describe: `views per training photo: 1 the photo, 2 adds its mirror, more add random crops, rotations, colours and backgrounds (each view is one more backbone pass per photo); auto: ${SMALL_DATA_VIEWS} when a class has under ${SMALL_DATA_PHOTOS} training photos, else 1`,
+      defaultDescription: String(d.augment),
+    })
     .option('export', { type: 'boolean', describe: 'export to ONNX at the end (--no-export skips it)', defaultDescription: String(d.export) })
     .option('resume', {
       type: 'string',
@@ -53,7 +64,7 @@ export function trainOptions(yargs: Argv) {
     .epilogue(
       examples(
         ['footwear train --data photos/train --out models/shoes', 'train on photos/train/<class>/*.jpg, write models/shoes/model.onnx'],
-        ['footwear train --data photos/train --epochs 100 --patience 10 --flip', 'longer training, with mirrored copies'],
+        ['footwear train --data photos/train --epochs 100 --patience 10 --augment 4', 'longer training on 4 views of each photo'],
         ['footwear train --resume models/shoes', 'continue an interrupted run with its own settings'],
       ),
     );
@@ -67,12 +78,12 @@ export function buildTrainOptions(args: TrainArgs & { data: string }): TrainOpti
     ...defaults,
     backbone: args.backbone ?? defaults.backbone,
     epochs: args.epochs ?? defaults.epochs,
-    batchSize: args['batch-size'] ?? defaults.batchSize,
+    batchSize: autoOrIntegerFlag('batch-size', args['batch-size'], 1) ?? defaults.batchSize,
     learningRate: args['learning-rate'] ?? defaults.learningRate,
     valSplit: args['val-split'] ?? defaults.valSplit,
     seed: args.seed ?? defaults.seed,
     patience: args.patience ?? defaults.patience,
-    flipAugment: args.flip ?? defaults.flipAugment,
+    augment: autoOrIntegerFlag('augment', args.augment, 1, MAX_VIEWS) ?? defaults.augment,
     export: args.export ?? defaults.export,
     resume: false,
     ep: parseEp(args.ep),

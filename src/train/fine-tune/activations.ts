@@ -4,7 +4,7 @@ import type { OnnxSession, PreprocessSpec } from '../../core/index.ts';
 import type { Sample } from '../../data/index.ts';
 import { writeJsonAtomic } from '../../node/index.ts';
 import { photoBatches } from '../photo-batches.ts';
-import type { FeatureSet } from '../extract.ts';
+import { augmentBatch, type FeatureSet, type ViewOptions } from '../extract.ts';
 import { decodeHalf, encodeHalf } from './fp16.ts';
 
 // The activation cache: what the frozen part (see split.ts, buildFrozenModel) gives for each
@@ -69,7 +69,7 @@ export async function extractActivations(
   session: OnnxSession,
   samples: Sample[],
   spec: PreprocessSpec,
-  target: { dir: string; name: string; activationSize: number },
+  target: { dir: string; name: string; activationSize: number } & ViewOptions,
   progress?: (done: number) => void,
 ): Promise<ExtractedSet> {
   const batchSize = 32;
@@ -85,10 +85,12 @@ export async function extractActivations(
   try {
     for await (const batch of photoBatches(samples, spec, batchSize)) {
       failures.push(...batch.failures);
-      kept.push(...batch.samples);
       const count = batch.samples.length;
-      if (count > 0) {
-        const { data } = await session.run(batch.inputs, [count, spec.height, spec.width, 3]);
+      // Each view is one more record of the photo: an epoch then sees every view once.
+      for (let view = 0; view < target.views && count > 0; view++) {
+        kept.push(...batch.samples);
+        const inputs = view === 0 ? batch.inputs : augmentBatch(batch.inputs, batch.samples, spec, view, target.seed);
+        const { data } = await session.run(inputs, [count, spec.height, spec.width, 3]);
         const rowSize = data.length / count;
         featureDim = rowSize - activationSize;
         const bits = new Uint16Array(count * activationSize);

@@ -24,6 +24,7 @@ import { makeNetwork, poolSet, trainableVariables } from './network.ts';
 import { fineTuneLoop } from './schedule.ts';
 import { resolveFineTune, type FineTuneSettings } from './settings.ts';
 import { buildFrozenModel, buildTrainablePart, copyIntoBase, splitBackbone, type BackboneSplit } from './split.ts';
+import { settingsForData } from '../small-data.ts';
 
 /** The activation cache's folder in the model directory. */
 export const ACTIVATION_CACHE_DIR = 'cache-fine-tune';
@@ -79,9 +80,9 @@ async function activationSets(
   base: tfjs.LayersModel,
   split: BackboneSplit,
   samples: { train: Sample[]; val: Sample[] },
-  context: { options: TrainOptions; key: string; preprocess: ReturnType<typeof defaultPreprocess>; events: TrainEvents; log: (line: string) => void },
+  context: { options: TrainOptions; views: number; key: string; preprocess: ReturnType<typeof defaultPreprocess>; events: TrainEvents; log: (line: string) => void },
 ): Promise<{ sets: Record<string, ActivationSet>; reused: boolean; executionProvider: string; failures: { file: string; reason: string }[] }> {
-  const { options, key, preprocess, events, log } = context;
+  const { options, views, key, preprocess, events, log } = context;
   const dir = path.join(options.out, ACTIVATION_CACHE_DIR);
   const cached = await readCache(dir, key);
   if (cached) {
@@ -93,8 +94,8 @@ async function activationSets(
   const activationSize = split.cutShape.reduce((a, b) => a * b, 1);
   const total = samples.train.length + samples.val.length;
   try {
-    const train = await extractActivations(session, samples.train, preprocess, { dir, name: 'train', activationSize }, (done) => events.progress?.('activations', done, total));
-    const val = await extractActivations(session, samples.val, preprocess, { dir, name: 'val', activationSize }, (done) => events.progress?.('activations', samples.train.length + done, total));
+    const train = await extractActivations(session, samples.train, preprocess, { dir, name: 'train', activationSize, views, seed: options.seed }, (done) => events.progress?.('activations', done, total));
+    const val = await extractActivations(session, samples.val, preprocess, { dir, name: 'val', activationSize, views: 1, seed: options.seed }, (done) => events.progress?.('activations', samples.train.length + done, total));
     const failures = [...train.failures, ...val.failures];
     if (failures.length > options.maxBadFraction * total) {
       throw new TrainError(`${failures.length} of ${total} images could not be read (limit ${Math.round(options.maxBadFraction * 100)}%); first: ${failures[0]?.file}: ${failures[0]?.reason}`);
@@ -126,8 +127,9 @@ export async function trainFineTuned(requested: TrainOptions, events: TrainEvent
   const { options, checkpoint: previous } = await resumeOptions(requested, log);
   checkTrainOptions(options);
   const settings = resolveFineTune(options.fineTune ?? { from: '' });
-  if (options.flipAugment) throw new TrainError('--flip is not available with --fine-tune: activations are cached per photo, and a mirrored photo has its own');
   const { dataset, trainSamples, valSamples, duplicates } = await trainingData(options, log);
+  const data = settingsForData(options, trainSamples, dataset.labels);
+  if (data.note) log(data.note);
 
   const { tf, backend, canTrainConvolutions } = await loadTf();
   if (!canTrainConvolutions) throw new TrainError(`--fine-tune needs a TF.js backend that trains convolutions; ${backend} does not`);
@@ -137,14 +139,14 @@ export async function trainFineTuned(requested: TrainOptions, events: TrainEvent
   const split = splitBackbone(base, featureLayers, settings.from);
   const inputSize = base.inputs[0].shape[1] ?? 224;
   const preprocess = defaultPreprocess({ range: options.range, height: inputSize, width: base.inputs[0].shape[2] ?? 224 });
-  const config: HeadConfig = { classes: dataset.labels.length, dropout: options.dropout, learningRate: options.learningRate, epochs: options.epochs, batchSize: options.batchSize, patience: options.patience, seed: options.seed };
+  const config: HeadConfig = { classes: dataset.labels.length, dropout: options.dropout, learningRate: options.learningRate, epochs: options.epochs, batchSize: data.batchSize, patience: options.patience, seed: options.seed };
   log(`fine-tuning from ${split.block}: ${split.trainable.length} layers above ${split.cutLayer} [${split.cutShape}] train; input ${preprocess.height}x${preprocess.width}`);
 
   // 1. Activations.
   const activationsStarted = Date.now();
-  const cacheKey = hashKey({ format: ACTIVATION_FORMAT, backbone: options.backbone, preprocess, cut: split.cutLayer, features: featureLayers, train: sampleList(trainSamples), val: sampleList(valSamples) });
+  const cacheKey = hashKey({ format: ACTIVATION_FORMAT, backbone: options.backbone, preprocess, cut: split.cutLayer, features: featureLayers, views: data.augment, train: sampleList(trainSamples), val: sampleList(valSamples) });
   const samples = { train: trainSamples, val: valSamples };
-  const extracted = await activationSets(tf, base, split, samples, { options, key: cacheKey, preprocess, events, log });
+  const extracted = await activationSets(tf, base, split, samples, { options, views: data.augment, key: cacheKey, preprocess, events, log });
   const { train: trainSet, val: valSet } = extracted.sets;
   const trainLabels = new Set(trainSet.features.labels);
   const lost = dataset.labels.filter((_, label) => !trainLabels.has(label));
@@ -210,7 +212,8 @@ export async function trainFineTuned(requested: TrainOptions, events: TrainEvent
   const bestEpoch = epochOffset + progress.bestEpoch;
   const best = progress.history[progress.bestEpoch - 1];
   const perClass = (labels: Int32Array) => dataset.labels.map((_, c) => labels.reduce((n, l) => n + (l === c ? 1 : 0), 0));
-  const trainCounts = perClass(trainSet.features.labels);
+  // The train set holds one record per view of each photo; counts are of photos.
+  const trainCounts = perClass(trainSet.features.labels).map((n) => n / data.augment);
   const valCounts = perClass(valSet.features.labels);
 
   const exportStarted = Date.now();
@@ -240,6 +243,7 @@ export async function trainFineTuned(requested: TrainOptions, events: TrainEvent
     skipped: [...dataset.skipped, ...extracted.failures],
     duplicates: duplicates.map((d) => d.files.map((f) => ({ file: f.file, label: dataset.labels[f.label] }))),
     onnx,
+    data: { augment: data.augment, batchSize: data.batchSize },
     classCounts: dataset.labels.map((label, c) => ({ label, train: trainCounts[c], validation: valCounts[c] })),
     validation,
     versions: runtimeVersions(),

@@ -1,0 +1,4 @@
+export { augmentedView } from './views.ts';
+export { mirror } from './mirror.ts';
+export { backgroundMask } from './background.ts';
+export type { InputImage } from './image.ts';

@@ -1,3 +1,4 @@
+import { existsSync } from 'node:fs';
 import { mkdir, readdir, symlink } from 'node:fs/promises';
 import path from 'node:path';
 import { seededRandom, shuffle } from '../../src/data/index.ts';
@@ -8,6 +9,8 @@ import { seededRandom, shuffle } from '../../src/data/index.ts';
  */
 export async function subset(split: string, perClass: number | undefined, out: string): Promise<string> {
   if (perClass === undefined) return split;
+  // Rows of one preset share their subsets: the same draw, linked once.
+  if (existsSync(out)) return out;
   for (const label of (await readdir(split, { withFileTypes: true })).filter((e) => e.isDirectory()).map((e) => e.name).sort()) {
     const files = (await readdir(path.join(split, label))).sort();
     await mkdir(path.join(out, label), { recursive: true });

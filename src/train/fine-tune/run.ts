@@ -230,7 +230,9 @@ export async function trainFineTuned(requested: TrainOptions, events: TrainEvent
     bestEpoch,
     monitored: 'validation loss',
   };
-  log(describeStop(stop, options));
+  // Said in fine-tuning epochs, against the flags that set them (the warm-up had its own line).
+  const fineTuneStop = { ...stop, lastEpoch: progress.history.length, bestEpoch: progress.bestEpoch };
+  log(`fine-tuning: ${describeStop(fineTuneStop, settings, { epochs: '--fine-tune-epochs', patience: '--fine-tune-patience' })}`);
   const result: FineTuneResult = {
     stop,
     modelDir: options.out,

@@ -1,6 +1,6 @@
 import type { Sample } from '../data/index.ts';
 import type { OnnxSession } from '../core/index.ts';
-import { augmentedView } from './augment/index.ts';
+import { augmentBatch } from './augment/index.ts';
 import { photoBatches } from './photo-batches.ts';
 import type { PreprocessSpec } from '../core/index.ts';
 
@@ -25,8 +25,9 @@ export interface ViewOptions {
 }
 
 /**
- * Runs the frozen backbone once per image and view (see augment/views.ts) through ONNX Runtime. Decoding the next batch overlaps with inference on the current one. Unreadable images
- * are skipped and reported, never fatal here; the caller decides how many are too many.
+ * Runs the frozen backbone once per image and view (see augment/views.ts) through ONNX Runtime.
+ * Decoding the next batch overlaps with inference on the current one. Unreadable images are
+ * skipped and reported, never fatal here; the caller decides how many are too many.
  */
 export async function extractFeatures(
   session: OnnxSession,
@@ -62,15 +63,4 @@ export async function extractFeatures(
     return { features, labels, dim, files };
   });
   return { views, failures };
-}
-
-/** View `view` (see augment/views.ts) of each image laid end to end in `inputs`. */
-export function augmentBatch(inputs: Float32Array, samples: readonly Sample[], spec: PreprocessSpec, view: number, seed: number): Float32Array {
-  const pixels = spec.height * spec.width * 3;
-  const out = new Float32Array(inputs.length);
-  samples.forEach((sample, i) => {
-    const image = { data: inputs.subarray(i * pixels, (i + 1) * pixels), height: spec.height, width: spec.width, range: spec.range };
-    out.set(augmentedView(image, view, { file: sample.file, seed }).data, i * pixels);
-  });
-  return out;
 }

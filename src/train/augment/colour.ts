@@ -22,13 +22,9 @@ export function jitterColour(image: InputImage, jitter: ColourJitter): InputImag
   for (let i = 0; i < data.length; i++) mean += data[i];
   mean = (mean / data.length - lo) / span;
   for (let i = 0; i < data.length; i += 3) {
-    const r = (data[i] - lo) / span;
-    const g = (data[i + 1] - lo) / span;
-    const b = (data[i + 2] - lo) / span;
-    const grey = 0.299 * r + 0.587 * g + 0.114 * b;
-    const channels = [r, g, b];
+    const grey = (0.299 * (data[i] - lo) + 0.587 * (data[i + 1] - lo) + 0.114 * (data[i + 2] - lo)) / span;
     for (let c = 0; c < 3; c++) {
-      let v = grey + (channels[c] - grey) * jitter.saturation;
+      let v = grey + ((data[i + c] - lo) / span - grey) * jitter.saturation;
       v = mean + (v - mean) * jitter.contrast;
       v *= jitter.brightness;
       out[i + c] = lo + Math.min(1, Math.max(0, v)) * span;

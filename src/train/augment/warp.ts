@@ -25,6 +25,7 @@ export function warpImage(image: InputImage, warp: Warp): InputImage {
   const sin = Math.sin(warp.angle) / warp.scale;
   const cx = (width - 1) / 2;
   const cy = (height - 1) / 2;
+  const at = (xx: number, yy: number, c: number) => (xx < 0 || yy < 0 || xx >= width || yy >= height ? fill : data[(yy * width + xx) * 3 + c]);
   for (let y = 0; y < height; y++) {
     for (let x = 0; x < width; x++) {
       const dx = (warp.mirror ? width - 1 - x : x) - cx;
@@ -37,9 +38,8 @@ export function warpImage(image: InputImage, warp: Warp): InputImage {
       const fx = sx - x0;
       const fy = sy - y0;
       for (let c = 0; c < 3; c++) {
-        const at = (xx: number, yy: number) => (xx < 0 || yy < 0 || xx >= width || yy >= height ? fill : data[(yy * width + xx) * 3 + c]);
-        const top = at(x0, y0) * (1 - fx) + at(x0 + 1, y0) * fx;
-        const bottom = at(x0, y0 + 1) * (1 - fx) + at(x0 + 1, y0 + 1) * fx;
+        const top = at(x0, y0, c) * (1 - fx) + at(x0 + 1, y0, c) * fx;
+        const bottom = at(x0, y0 + 1, c) * (1 - fx) + at(x0 + 1, y0 + 1, c) * fx;
         out[o + c] = top * (1 - fy) + bottom * fy;
       }
     }

@@ -4,7 +4,8 @@ import type { OnnxSession, PreprocessSpec } from '../../core/index.ts';
 import type { Sample } from '../../data/index.ts';
 import { writeJsonAtomic } from '../../node/index.ts';
 import { photoBatches } from '../photo-batches.ts';
-import { augmentBatch, type FeatureSet, type ViewOptions } from '../extract.ts';
+import { augmentBatch } from '../augment/index.ts';
+import type { FeatureSet, ViewOptions } from '../extract.ts';
 import { decodeHalf, encodeHalf } from './fp16.ts';
 
 // The activation cache: what the frozen part (see split.ts, buildFrozenModel) gives for each

@@ -52,6 +52,28 @@ interface TrainJson {
   fineTune?: { warmUp: { epochs: number }; epochs: number; bestEpoch: number };
 }
 
+const pct = (x: number) => (Number.isNaN(x) ? 'n/a' : `${(x * 100).toFixed(2)}%`);
+
+/** The section as far as it has got: written after every row, so a crash later keeps the rows measured. */
+function render(measured: Measured[], done: boolean): string {
+  const table = [
+    '| run | photos a class | views | validation | test | extraction min | training min | total min | epochs | load 1m |',
+    '| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | --- | ---: |',
+    ...measured.map(
+      (m) =>
+        `| ${m.row.name} | ${m.row.perClass ?? 'all'} | ${m.views} | ${pct(m.val)} | **${pct(m.test)}** | ${m.extractMin.toFixed(1)} | ${m.trainMin.toFixed(1)} | ${m.totalMin.toFixed(1)} | ${m.epochs} | ${m.load[0]}-${m.load[1]} |`,
+    ),
+  ].join('\n');
+  return [
+    `- machine: ${machine()}; the 1-minute load beside each row (the machine is shared)`,
+    `- date: ${new Date().toISOString()}${done ? '' : ` (in progress: ${measured.length} of ${rows.length} rows so far)`}`,
+    `- command: \`npm run bench:train -- --preset ${preset}${values.only ? ` --only ${values.only}` : ''} --write\``,
+    `- each row: \`footwear train --data TRAIN [flags] --json\` then \`footwear eval --model M --data TEST\`; validation = 10% of the training photos held out by the trainer (seed 42), test = ${[...new Set(measured.map((m) => path.relative(path.resolve(import.meta.dirname, '../../..'), m.row.test)))].join(', ')}; subsets drawn at random with a fixed seed; one run per row (seed-to-seed spread is about 0.5 points on these sets)`,
+    '',
+    table,
+  ].join('\n');
+}
+
 const work = await mkdtemp(path.join(os.tmpdir(), 'footwear-train-bench-'));
 const measured: Measured[] = [];
 try {
@@ -83,27 +105,12 @@ try {
     measured.push(m);
     process.stderr.write(`${row.name}: val ${(m.val * 100).toFixed(2)}%, test ${(m.test * 100).toFixed(2)}%, ${m.totalMin.toFixed(1)} min\n`);
     await rm(out, { recursive: true, force: true });
+    if (values.write) await writeSection(`## Training: ${preset}`, render(measured, false));
   }
 } finally {
   await rm(work, { recursive: true, force: true });
 }
 
-const pct = (x: number) => (Number.isNaN(x) ? 'n/a' : `${(x * 100).toFixed(2)}%`);
-const table = [
-  '| run | photos a class | views | validation | test | extraction min | training min | total min | epochs | load 1m |',
-  '| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | --- | ---: |',
-  ...measured.map(
-    (m) =>
-      `| ${m.row.name} | ${m.row.perClass ?? 'all'} | ${m.views} | ${pct(m.val)} | **${pct(m.test)}** | ${m.extractMin.toFixed(1)} | ${m.trainMin.toFixed(1)} | ${m.totalMin.toFixed(1)} | ${m.epochs} | ${m.load[0]}-${m.load[1]} |`,
-  ),
-].join('\n');
-const body = [
-  `- machine: ${machine()}; the 1-minute load beside each row (the machine is shared)`,
-  `- date: ${new Date().toISOString()}`,
-  `- command: \`npm run bench:train -- --preset ${preset}${values.only ? ` --only ${values.only}` : ''} --write\``,
-  `- each row: \`footwear train --data TRAIN [flags] --json\` then \`footwear eval --model M --data TEST\`; validation = 10% of the training photos held out by the trainer (seed 42), test = ${[...new Set(measured.map((m) => path.relative(path.resolve(import.meta.dirname, '../../..'), m.row.test)))].join(', ')}; subsets drawn at random with a fixed seed; one run per row (seed-to-seed spread is about 0.5 points on these sets)`,
-  '',
-  table,
-].join('\n');
+const body = render(measured, true);
 process.stdout.write(`${body}\n`);
 if (values.write) await writeSection(`## Training: ${preset}`, body);

@@ -83,7 +83,7 @@ describe('footwear bench', () => {
     const kinds = plain.rows.map((r) => `${r.kind}/${r.batchSize}`);
     // onnxruntime-web runs batch 1 and the raw sweep's best size, which may be 1 itself.
     const web = plain.rawOrt.bestBatchSize === 1 ? ['ort-web/1'] : ['ort-web/1', `ort-web/${plain.rawOrt.bestBatchSize}`];
-    assert.deepEqual(kinds, ['raw-ort/1', 'raw-ort/8', 'predict/8', 'predict-latency/1', 'prepare/1', ...web, 'tfjs/8']);
+    assert.deepEqual(kinds, ['raw-ort/1', 'raw-ort/8', 'predict/8', 'predict-latency/1', 'prepare-sharp/1', 'prepare/1', ...web, 'tfjs/8']);
     for (const row of plain.rows) {
       assert.equal(row.variant, 'fp32');
       for (const key of ['imagesPerSecond', 'msPerImage', 'cpuMsPerImage', 'seconds', 'images', 'peakRssMiB'] as const) positiveFinite(row[key], `${row.kind}/${row.batchSize} ${key}`);

@@ -1,5 +1,7 @@
 import { isFailure } from '../../src/core/index.ts';
-import { prepareFile } from '../../src/node/index.ts';
+import { readFile } from 'node:fs/promises';
+import { resizeToInput } from '../../src/core/index.ts';
+import { decodeWithSharp, prepareFile } from '../../src/node/index.ts';
 import type { PreprocessSpec } from '../../src/core/index.ts';
 import { measureRow, type BenchContext } from './row.ts';
 import type { BenchRow } from './types.ts';
@@ -20,4 +22,20 @@ export async function prepareRow(files: readonly string[], spec: PreprocessSpec,
   };
   await prepareAll(files.slice(0, 20)); // JIT-compiles the resampler
   return measureRow({ kind: 'prepare', runtime: 'footwear decode (wasm libjpeg-turbo for plain JPEGs, else sharp) + resize, one thread', variant: 'fp32', batchSize: 1 }, context, () => prepareAll(files));
+}
+
+/**
+ * Preprocessing as it was before the wasm JPEG decoder: every photo through sharp (libvips), then
+ * the same resize. Measured beside prepareRow, under the same load, so "before/after" is one run.
+ */
+export async function prepareSharpRow(files: readonly string[], spec: PreprocessSpec, context: BenchContext): Promise<BenchRow> {
+  const prepareAll = async (list: readonly string[]) => {
+    for (const file of list) {
+      const decoded = await decodeWithSharp(await readFile(file), file, spec.background);
+      resizeToInput(decoded.data, decoded.width, decoded.height, 3, spec);
+    }
+    return list.length;
+  };
+  await prepareAll(files.slice(0, 20));
+  return measureRow({ kind: 'prepare-sharp', runtime: 'sharp decode (libvips) + resize, one thread', variant: 'fp32', batchSize: 1 }, context, () => prepareAll(files));
 }

@@ -8,7 +8,7 @@ import { DEFAULT_BASELINE_IMAGES, DEFAULT_BATCH_SIZES, DEFAULT_IMAGES, DEFAULT_R
 import { inputTensors, pickImages } from './images.ts';
 import { ortWebRows } from './ort-web.ts';
 import { pairedPredict, type Paired } from './paired.ts';
-import { prepareRow } from './prepare.ts';
+import { prepareRow, prepareSharpRow } from './prepare.ts';
 import { latencyRow } from './predict.ts';
 import { rawOrtRows } from './raw-ort.ts';
 import { round, type BenchContext } from './row.ts';
@@ -164,6 +164,7 @@ export async function runBench(options: BenchOptions): Promise<BenchReport> {
     let fp32: Awaited<ReturnType<typeof benchVariant>>;
     let latency;
     let preparing: BenchRow;
+    let preparingBefore: BenchRow;
     try {
       const files = await pickImages(options.data, images);
       log(`bench:infer: ${files.length} photos from ${options.data}, ${classifier.executionProvider}, load ${loadStart}`);
@@ -171,6 +172,7 @@ export async function runBench(options: BenchOptions): Promise<BenchReport> {
       job = { files, inputs, batchSize, rounds, threads: options.threads, context: { sampler, log } };
       fp32 = await benchVariant(variantFiles[0], classifier, sizes, job);
       latency = await latencyRow(classifier, files, 'fp32', job.context);
+      preparingBefore = await prepareSharpRow(files, classifier.spec.preprocess, job.context);
       preparing = await prepareRow(files, classifier.spec.preprocess, job.context);
     } finally {
       await classifier.release();
@@ -181,7 +183,7 @@ export async function runBench(options: BenchOptions): Promise<BenchReport> {
     const quantised = await benchQuantised(variantFiles.slice(1), fewer, loadOptions, job);
     const baselines = await benchBaselines(options, dir, variantFiles[0].file, classifier, fewer, job);
 
-    const rows = [...fp32.rows, latency.row, preparing, ...quantised.rows, ...baselines.rows];
+    const rows = [...fp32.rows, latency.row, preparingBefore, preparing, ...quantised.rows, ...baselines.rows];
     const rate = (kind: BenchRow['kind']) => rows.filter((r) => r.kind === kind && r.variant === 'fp32').reduce<number | undefined>((a, r) => Math.max(a ?? 0, r.imagesPerSecond), undefined);
     const predict = fp32.paired.row.imagesPerSecond;
     const tfjs = rate('tfjs');

@@ -15,7 +15,9 @@ export type RowKind =
   /** onnxruntime-web's wasm build in Node on ready input tensors. */
   | 'ort-web'
   /** Read, decode and resize only, on one thread, no model: what preprocessing costs. */
-  | 'prepare';
+  | 'prepare'
+  /** The same with every photo decoded by sharp (libvips), the path before the wasm JPEG decoder. */
+  | 'prepare-sharp';
 
 export interface BenchRow {
   kind: RowKind;

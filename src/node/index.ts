@@ -4,7 +4,7 @@ import './register.ts';
 
 export { loadModel, readModelSpec, resolveModelFile, readModelFile, checkDerivedModel, type LoadModelOptions } from './model.ts';
 export { Classifier, DEFAULT_BATCH_SIZE, type ClassifyFilesOptions, type FileEntry } from './classifier.ts';
-export { decodeImage, maxFileBytes, ImageError, type DecodedImage, type DecodeOptions } from './decode.ts';
+export { decodeImage, decodeWithSharp, maxFileBytes, ImageError, type DecodedImage, type DecodeOptions } from './decode.ts';
 export { prepareFile, prepareImage, imageToInput, decodeInput, writeInput, type Prepared, type DecodedInput, type InputSlot } from './prepare.ts';
 export { WorkerPool, WorkerStoppedError, type WorkerPoolOptions } from './worker-pool.ts';
 export { hostWorker, type WorkerHandlers } from './worker-host.ts';

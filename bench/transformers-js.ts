@@ -88,6 +88,7 @@ async function main(): Promise<void> {
         transformers: installation.versions,
       },
       inputSize: `${hf.spec.preprocess.width}x${hf.spec.preprocess.height}`,
+      cores: os.cpus().length,
     });
     process.stdout.write(`${body}\n`);
     const s = summary(results);

@@ -24,6 +24,7 @@ export interface ReportInput {
   transformersCommand: string;
   versions: { footwear: Record<string, string>; transformers: Record<string, string> };
   inputSize: string;
+  cores: number;
 }
 
 const rate = (run: CommandRun) => run.photos / run.seconds;
@@ -76,6 +77,9 @@ export function markdown(input: ReportInput): string {
     `| right of ${photos} | ${list(fwRight)} | ${list(tjsRight)} |`,
     '',
     `footwear / transformers.js, median of the per-round ratios: **${s.speed.toFixed(2)}x the photos/s** (spread ${s.speedSpread}) and **${s.cpu.toFixed(2)}x the photos per CPU-second** (spread ${s.cpuSpread}).`,
+    ...(input.loadStart > input.cores
+      ? ['', `The load was above the ${input.cores} cores, so both commands waited for CPU and their photos/s moved with the other work; the photos per CPU-second ratio moves less with it.`]
+      : []),
     '',
     `The issue reported ${ISSUE.ratio}x (247 vs 104 photos/s) and ${ISSUE.footwearRight} vs ${ISSUE.transformersRight} right. ` +
       `The lead (faster and more right) is ${kept ? 'kept' : 'NOT kept'} here; ${s.speed >= ISSUE.ratio ? `the ${ISSUE.ratio}x is matched` : `the ${ISSUE.ratio}x is missed (${s.speed.toFixed(2)}x)`}.`,

@@ -81,7 +81,8 @@ async function main(): Promise<void> {
       const site: BuiltSite = await buildWebSite({ model: folder, out: path.join(work, `site-${i}`) });
       const server = await serveStatic(site.out);
       servers.push(server);
-      const files = site.files.filter((f) => /^model(\.[a-z0-9]+)?\.onnx$/.test(f));
+      // model.onnx first: it is each folder's reference row.
+      const files = site.files.filter((f) => /^model(\.[a-z0-9]+)?\.onnx$/.test(f)).sort((a, b) => Number(b === 'model.onnx') - Number(a === 'model.onnx'));
       for (const file of files) {
         const backends: Config['backend'][] = ['wasm-1', 'wasm-n', ...(gpuBrowser ? (['webgpu'] as const) : [])];
         for (const backend of backends) {

@@ -1,9 +1,10 @@
 import assert from 'node:assert/strict';
 import { existsSync } from 'node:fs';
-import { mkdtemp, rm } from 'node:fs/promises';
+import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
+import onnxProto from 'onnx-proto';
 import type { Browser } from 'playwright-core';
 import { CHROMIUM, classifyInPage, launchChromium, openDemo } from '../fixtures/web-harness.ts';
 import { isFailure, type Prediction } from '../src/core/index.ts';
@@ -20,13 +21,16 @@ import { trainedModel } from '../fixtures/trained-model.ts';
 // 50-layer network, not bit for bit; measured here, the largest gap was about 1e-6.
 const PROB_TOLERANCE = 1e-3;
 
-// Counts the WebGPU work the page submits, so a session that silently ran on wasm (zero GPU
-// submits) cannot pass for WebGPU. Plain JS: the page runs it before any of its own scripts.
+// Counts the WebGPU work the page submits, so a session that silently ran on wasm (no GPU
+// dispatches), or that left its convolutions to the CPU, cannot pass for WebGPU. Plain JS: the
+// page runs it before any of its own scripts.
 const COUNT_GPU_WORK = `
-  globalThis.__gpuWork = { submits: 0, pipelines: 0 };
+  globalThis.__gpuWork = { submits: 0, pipelines: 0, dispatches: 0 };
   if (globalThis.GPUQueue) {
     const submit = GPUQueue.prototype.submit;
     GPUQueue.prototype.submit = function (...args) { globalThis.__gpuWork.submits++; return submit.apply(this, args); };
+    const dispatch = GPUComputePassEncoder.prototype.dispatchWorkgroups;
+    GPUComputePassEncoder.prototype.dispatchWorkgroups = function (...args) { globalThis.__gpuWork.dispatches++; return dispatch.apply(this, args); };
     for (const name of ['createComputePipeline', 'createComputePipelineAsync']) {
       const create = GPUDevice.prototype[name];
       GPUDevice.prototype[name] = function (...args) { globalThis.__gpuWork.pipelines++; return create.apply(this, args); };
@@ -101,14 +105,21 @@ describe('web page on WebGPU (SwiftShader)', { skip: noBrowser || SHARED_MISSING
     await page.addInitScript(COUNT_GPU_WORK);
     const info = await openDemo(page, `${server.url}?backend=webgpu`, 180_000);
     assert.equal(info.backend, 'WebGPU', 'the page reports the WebGPU execution provider');
-    const gpuWork = () => page.evaluate(() => (globalThis as unknown as { __gpuWork: { submits: number; pipelines: number } }).__gpuWork);
+    const gpuWork = () => page.evaluate(() => (globalThis as unknown as { __gpuWork: { submits: number; pipelines: number; dispatches: number } }).__gpuWork);
     const loaded = await gpuWork();
     const results = await classifyInPage(page, photos, 180_000);
     const ran = await gpuWork();
     t.diagnostic(`GPU work: ${JSON.stringify({ loaded, ran })}`);
-    // Inference itself dispatched work to the GPU device: at least one queue submit per photo.
+    // Inference itself ran on the GPU device: queue submits for every photo, and per photo at
+    // least as many compute dispatches as the graph has convolutions. Convolutions left to ORT's
+    // CPU kernels dispatch nothing, so a mostly-CPU session falls short (measured: 60 for 43).
+    const graph = onnxProto.onnx.ModelProto.decode(await readFile(path.join(model, 'model.onnx'))).graph;
+    const convs = (graph?.node ?? []).filter((n) => n.opType === 'Conv').length;
+    const perPhoto = (ran.dispatches - loaded.dispatches) / photos.length;
+    t.diagnostic(`per photo: ${perPhoto} compute dispatches for ${convs} Conv nodes`);
+    assert.ok(convs > 0);
     assert.ok(ran.submits - loaded.submits >= photos.length, `GPU submits during inference: ${ran.submits - loaded.submits}`);
-    assert.ok(ran.pipelines > 0, 'compute pipelines were built on the GPU device');
+    assert.ok(perPhoto >= convs, `${perPhoto} GPU dispatches per photo for ${convs} convolutions`);
 
     let largest = 0;
     assert.equal(results.length, expected.length);

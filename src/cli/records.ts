@@ -75,7 +75,7 @@ export function parseRecord(text: string, format: OutputFormat, first: boolean):
     if (first) {
       const header = fields.join(',');
       if (header === CSV_HEADER.join(',') || header === CSV_TTA_HEADER.join(',')) return { kind: 'header', tta: fields.length === CSV_TTA_HEADER.length };
-      return { kind: 'bad', why: `the header is not ${CSV_HEADER.join(',')} (or that and ,tta)` };
+      return { kind: 'bad', why: `the header is not ${CSV_HEADER.join(',')}` };
     }
     return { kind: 'row', file: fields[0], failed: (fields[3] ?? '') !== '', tta: fields[4] || 'off' };
   }

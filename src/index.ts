@@ -27,6 +27,7 @@ export {
   type PredictionFailure,
   type PredictionResult,
   type LabelScore,
+  type TtaSetting,
 } from './core/index.ts';
 export { loadModel, Classifier, ImageError, DEFAULT_BATCH_SIZE, type LoadModelOptions, type ClassifyFilesOptions, type FileEntry } from './node/index.ts';
 export { discoverDataset, DatasetError, listInputs, shardOf, type Dataset, type ListedEntry, type ListOptions, type Shard } from './data/index.ts';

@@ -1,5 +1,5 @@
 /// <reference lib="dom" />
-import { ClassifierCore, ModelError, openModel, resizeToInput, topK, type LabelScore, type ModelSpec } from '../core/index.ts';
+import { ClassifierCore, ModelError, openModel, resizeToInput, topK, ttaName, type LabelScore, type ModelSpec, type TtaSetting } from '../core/index.ts';
 import { decodeToRgba, type WebImage } from './decode.ts';
 import { createWebRuntime, type WebBackend, type WebRuntime, type WebRuntimeOptions, type WebSession } from './runtime.ts';
 
@@ -14,6 +14,8 @@ export interface ClassifierOptions extends WebRuntimeOptions {
   log?: (line: string) => void;
   /** A runtime to use instead of onnxruntime-web with `wasmPaths` and `threads` (tests, workers). */
   runtime?: WebRuntime;
+  /** Test-time augmentation: 'off' (default), 'mirror' or a view count; the views run in the photo's one inference call. */
+  tta?: TtaSetting;
 }
 
 export interface WebPrediction extends LabelScore {
@@ -31,6 +33,8 @@ export interface WebClassifier {
   /** What runs the model: 'WebGPU', 'wasm SIMD' (one thread) or 'wasm threads'. */
   readonly backend: WebBackend;
   readonly threads: number;
+  /** The test-time augmentation each photo gets: 'off', 'mirror' or a view count. */
+  readonly tta: string;
   classify(image: WebImage): Promise<WebPrediction>;
   release(): Promise<void>;
 }
@@ -59,10 +63,11 @@ export async function createClassifier(modelUrl: string | URL, options: Classifi
   if (options.threads !== undefined && (!Number.isInteger(options.threads) || options.threads < 1)) {
     throw new RangeError(`threads should be a positive integer, got ${options.threads}`);
   }
+  const tta = ttaName(options.tta ?? 'off'); // a bad setting fails before the download
   const bytes = await fetchModel(url);
   const runtime = options.runtime ?? createWebRuntime({ wasmPaths: options.wasmPaths, threads: options.threads });
   const { session, spec } = await openModel(bytes, url, { ep: options.backend ?? 'auto', runtime, log: options.log });
-  const core = new ClassifierCore(session, spec, url);
+  const core = new ClassifierCore(session, spec, url, { tta: options.tta ?? 'off' });
   const web = session as WebSession;
   const k = core.topKFor(options.topK);
   const { preprocess, labels } = spec;
@@ -86,6 +91,7 @@ export async function createClassifier(modelUrl: string | URL, options: Classifi
     spec,
     backend: web.backend,
     threads: web.threads,
+    tta,
     classify(image: WebImage): Promise<WebPrediction> {
       const job = queue.then(() => classifyNow(image));
       queue = job.catch(() => {});

@@ -14,4 +14,5 @@ export {
   type LabelScore,
   type ModelSpec,
   type PreprocessSpec,
+  type TtaSetting,
 } from '../core/index.ts';

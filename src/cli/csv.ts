@@ -1,6 +1,11 @@
 import { isFailure, type PredictionResult } from '../core/index.ts';
 
 export const CSV_HEADER = ['file', 'label', 'score', 'error'] as const;
+/** The header of a run with test-time augmentation: every row also names its --tta setting. */
+export const CSV_TTA_HEADER = [...CSV_HEADER, 'tta'] as const;
+
+/** The header for a run: `tta` (a setting other than off) adds its column. */
+export const csvHeader = (tta?: string) => (tta === undefined ? CSV_HEADER : CSV_TTA_HEADER).join(',');
 
 /**
  * Quotes a field per RFC 4180 when it holds a comma, quote or line break (photo names do:
@@ -21,9 +26,10 @@ export function toCsv(results: Iterable<PredictionResult>): string {
   return lines.join('\r\n') + '\r\n';
 }
 
-/** One result as a CSV line, without its line end (see toCsv). */
-export function csvRow(result: PredictionResult): string {
+/** One result as a CSV line, without its line end (see toCsv); `tta` fills the column csvHeader(tta) adds. */
+export function csvRow(result: PredictionResult, tta?: string): string {
   const row = isFailure(result) ? [result.file, '', '', `${result.error.code}: ${result.error.message}`] : [result.file, result.label, result.score.toFixed(6), ''];
+  if (tta !== undefined) row.push(tta);
   return row.map(csvField).join(',');
 }
 

@@ -1,3 +1,4 @@
+import { TTA_EXPECTED, TTA_MAX_VIEWS, parseTta, type TtaSetting } from '../core/index.ts';
 import { UsageError } from './errors.ts';
 
 // Checks of flag values, worded like every other flag error: `--flag should be ..., got ...`.
@@ -30,4 +31,19 @@ export function autoOrIntegerFlag(flag: string, value: string | number | undefin
     throw new UsageError(`--${flag} should be 'auto' or ${range}, got ${String(value)}`);
   }
   return n;
+}
+
+/** --tta, shared by predict, eval and serve. */
+export const TTA_OPTION = {
+  type: 'string',
+  requiresArg: true,
+  default: 'off',
+  describe: `test-time augmentation: off; mirror (each photo also classified left-right mirrored, in the same run, probabilities averaged: twice the model work); or a view count 1-${TTA_MAX_VIEWS} (3 adds a centre zoom, 4 its mirror too)`,
+} as const;
+
+/** A --tta value, or the one line saying what it takes. */
+export function ttaFlag(value: string | undefined): TtaSetting {
+  const setting = parseTta(value ?? 'off');
+  if (setting === undefined) throw new UsageError(`--tta should be ${TTA_EXPECTED}, got "${String(value)}"`);
+  return setting;
 }

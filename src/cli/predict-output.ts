@@ -4,7 +4,7 @@ import path from 'node:path';
 import type { Writable } from 'node:stream';
 import type { PredictionResult } from '../core/index.ts';
 import { OutputError } from '../node/index.ts';
-import { CSV_HEADER, csvRow } from './csv.ts';
+import { csvHeader, csvRow } from './csv.ts';
 import type { OutputFormat } from './records.ts';
 
 // Where predict's rows go as they are ready: JSON Lines or CSV, on stdout ('-') or in a file.
@@ -19,6 +19,8 @@ export interface OutputTarget {
   path: string;
   /** The flag that named it, for messages. */
   flag: string;
+  /** The --tta setting, when not off: every row then records it (a CSV in its own column). */
+  tta?: string;
 }
 
 export const partialPath = (target: string) => `${target}.partial`;
@@ -78,7 +80,7 @@ export class OutputWriter {
   static async open(target: OutputTarget, resume?: { keep: number; header: boolean }): Promise<OutputWriter> {
     if (target.path === '-') {
       const writer = new OutputWriter(target, process.stdout);
-      if (target.format === 'csv') await writer.line(CSV_HEADER.join(','));
+      if (target.format === 'csv') await writer.line(csvHeader(target.tta));
       return writer;
     }
     const partial = partialPath(target.path);
@@ -93,7 +95,7 @@ export class OutputWriter {
       throw cannotWrite(partial, error as NodeJS.ErrnoException);
     }
     const writer = new OutputWriter(target, handle.createWriteStream({ autoClose: false, encoding: 'utf8' }), handle);
-    if (target.format === 'csv' && !resume?.header) await writer.line(CSV_HEADER.join(','));
+    if (target.format === 'csv' && !resume?.header) await writer.line(csvHeader(target.tta));
     return writer;
   }
 
@@ -108,7 +110,8 @@ export class OutputWriter {
   }
 
   async write(result: PredictionResult): Promise<void> {
-    await this.line(this.target.format === 'csv' ? csvRow(result) : JSON.stringify(result));
+    const { format, tta } = this.target;
+    await this.line(format === 'csv' ? csvRow(result, tta) : JSON.stringify(tta === undefined ? result : { ...result, tta }));
     this.rows++;
   }
 

@@ -66,7 +66,9 @@ const failureOf = (file: string, reason: string): FileEntry => ({ file, error: {
 /** Runs a plan on a loaded classifier; exits 1 when some listed file failed (earlier rows of a resumed output included). */
 export async function runPredict(classifier: Classifier, plan: PredictPlan, say: (line: string) => void): Promise<number> {
   const started = performance.now();
-  const { output } = plan;
+  const { tta } = classifier;
+  // Rows record a --tta other than off, so a resume can refuse another setting and a reader can tell.
+  const output = plan.output && (tta === 'off' ? plan.output : { ...plan.output, tta });
   const roots = await describeInputs(plan.inputs);
   let done: DoneFiles | undefined;
   let before = { rows: 0, failed: 0 };
@@ -76,7 +78,7 @@ export async function runPredict(classifier: Classifier, plan: PredictPlan, say:
     if (!source) {
       say(`${output.flag} ${output.path}: nothing to resume yet; starting from the beginning`);
     } else {
-      const scan = await scanOutput(source.file, output.format, roots, output.flag);
+      const scan = await scanOutput(source.file, output.format, roots, output.flag, tta);
       done = await DoneFiles.open(source.file, output.format, scan, roots);
       before = scan;
       resume = scan;
@@ -138,7 +140,7 @@ export async function runPredict(classifier: Classifier, plan: PredictPlan, say:
   // the time from the first listing to the last result, the model's load excluded.
   const seconds = (performance.now() - started) / 1000;
   const rate = { seconds: Number(seconds.toFixed(3)), photosPerSecond: Number(((predicted + failed) / seconds).toFixed(1)) };
-  const about = { model: classifier.modelPath, executionProvider: classifier.executionProvider, labels: classifier.labels };
+  const about = { model: classifier.modelPath, executionProvider: classifier.executionProvider, labels: classifier.labels, tta };
   await writer?.finish({ ...about, ...total, ...rate, resumedRows: before.rows, skipped: skipped.toJSON(), shard });
   if (writer && output && output.path !== '-') {
     say(`wrote ${writer.written} rows to ${path.resolve(output.path)}${before.rows > 0 ? `, after the ${before.rows} already there` : ''}`);
@@ -151,6 +153,7 @@ export async function runPredict(classifier: Classifier, plan: PredictPlan, say:
   }
   if (alreadyDone > 0) say(`${alreadyDone} listed file(s) already had a row, not read again`);
   if (shard) say(`shard ${shard.index}/${shard.count}: ${predicted + failed + alreadyDone} listed files are this shard's`);
-  say(`${total.predicted} predicted, ${total.failed} failed in ${seconds.toFixed(1)} s (${rate.photosPerSecond} photos/s; execution provider: ${classifier.executionProvider})`);
+  const augmented = tta === 'off' ? '' : `; --tta ${tta}`;
+  say(`${total.predicted} predicted, ${total.failed} failed in ${seconds.toFixed(1)} s (${rate.photosPerSecond} photos/s; execution provider: ${classifier.executionProvider}${augmented})`);
   return total.failed > 0 ? 1 : 0;
 }

@@ -1,5 +1,5 @@
 import { createReadStream } from 'node:fs';
-import { CSV_HEADER, parseCsvRecord } from './csv.ts';
+import { CSV_HEADER, CSV_TTA_HEADER, parseCsvRecord } from './csv.ts';
 
 // Reading predict's own outputs back, for --resume: records with their byte offsets, so a reader
 // can start anywhere and a writer can cut a record left half-written by a killed run. UTF-8
@@ -60,7 +60,11 @@ export async function* readRecords(file: string, format: OutputFormat, start = 0
   if (parts.length > 0) yield take(Buffer.alloc(0), false);
 }
 
-export type OutputRecord = { kind: 'row'; file: string; failed: boolean } | { kind: 'header' } | { kind: 'summary' } | { kind: 'blank' } | { kind: 'bad'; why: string };
+/**
+ * A row names the --tta setting that made it ('off' when it says none: rows without test-time
+ * augmentation are written as before it existed); a CSV header says whether rows have the column.
+ */
+export type OutputRecord = { kind: 'row'; file: string; failed: boolean; tta: string } | { kind: 'header'; tta: boolean } | { kind: 'summary' } | { kind: 'blank' } | { kind: 'bad'; why: string };
 
 /** What one complete record of a predict output is; `first` says whether it starts the file. */
 export function parseRecord(text: string, format: OutputFormat, first: boolean): OutputRecord {
@@ -68,8 +72,12 @@ export function parseRecord(text: string, format: OutputFormat, first: boolean):
   if (format === 'csv') {
     const fields = parseCsvRecord(text);
     if (!fields) return { kind: 'bad', why: 'its quotes do not close' };
-    if (first) return fields.join(',') === CSV_HEADER.join(',') ? { kind: 'header' } : { kind: 'bad', why: `the header is not ${CSV_HEADER.join(',')}` };
-    return { kind: 'row', file: fields[0], failed: (fields[3] ?? '') !== '' };
+    if (first) {
+      const header = fields.join(',');
+      if (header === CSV_HEADER.join(',') || header === CSV_TTA_HEADER.join(',')) return { kind: 'header', tta: fields.length === CSV_TTA_HEADER.length };
+      return { kind: 'bad', why: `the header is not ${CSV_HEADER.join(',')}` };
+    }
+    return { kind: 'row', file: fields[0], failed: (fields[3] ?? '') !== '', tta: fields[4] || 'off' };
   }
   let value: unknown;
   try {
@@ -81,5 +89,6 @@ export function parseRecord(text: string, format: OutputFormat, first: boolean):
   if ('summary' in value) return { kind: 'summary' };
   const file = (value as { file?: unknown }).file;
   if (typeof file !== 'string') return { kind: 'bad', why: 'it has no "file"' };
-  return { kind: 'row', file, failed: 'error' in value };
+  const tta = (value as { tta?: unknown }).tta;
+  return { kind: 'row', file, failed: 'error' in value, tta: tta === undefined ? 'off' : String(tta) };
 }

@@ -59,8 +59,19 @@ export interface OutputScan {
   runs: { start: number; end: number }[];
 }
 
-/** Reads an earlier output through once: what to keep, its counts, and its ordered runs. */
-export async function scanOutput(file: string, format: OutputFormat, roots: readonly InputRoot[], flag: string): Promise<OutputScan> {
+/**
+ * The one line refusing to mix --tta settings in one output: its rows would no longer be one
+ * model's answers to one question, and nothing in the finished file would tell them apart.
+ */
+function ttaMismatch(flag: string, file: string, tta: string, earlier: string): UsageError {
+  return new UsageError(`${flag} ${file}: cannot resume with --tta ${tta}: its rows were made with --tta ${earlier}; give --tta ${earlier}, or write to another file`);
+}
+
+/**
+ * Reads an earlier output through once: what to keep, its counts, and its ordered runs. `tta` is
+ * this run's setting ('off' by default); rows made with another are refused.
+ */
+export async function scanOutput(file: string, format: OutputFormat, roots: readonly InputRoot[], flag: string, tta = 'off'): Promise<OutputScan> {
   const scan: OutputScan = { keep: 0, header: false, rows: 0, failed: 0, runs: [] };
   let previous: Position | undefined;
   let runStart = 0;
@@ -73,9 +84,16 @@ export async function scanOutput(file: string, format: OutputFormat, roots: read
       throw new UsageError(`${flag} ${file}: cannot resume: ${format === 'csv' ? 'record' : 'line'} ${number} is not a footwear predict row (${parsed.why}); was it written by footwear predict ${flag}?`);
     }
     if (parsed.kind === 'summary') continue; // not kept unless rows follow (see keep below)
-    if (parsed.kind === 'header') scan.header = true;
+    if (parsed.kind === 'header') {
+      // A header alone (a run killed before its first row) still fixes the CSV's columns.
+      if (parsed.tta !== (tta !== 'off')) {
+        throw new UsageError(`${flag} ${file}: cannot resume with --tta ${tta}: it was started ${parsed.tta ? 'with' : 'without'} test-time augmentation (its header ${parsed.tta ? 'has' : 'has no'} tta column); give the --tta it was started with, or write to another file`);
+      }
+      scan.header = true;
+    }
     scan.keep = record.end;
     if (parsed.kind !== 'row') continue;
+    if (parsed.tta !== tta) throw ttaMismatch(flag, file, tta, parsed.tta);
     scan.rows++;
     if (parsed.failed) scan.failed++;
     const position = locate(parsed.file, roots);

@@ -1,5 +1,6 @@
 import type { OnnxSession } from './runtime.ts';
 import type { ModelSpec } from './spec.ts';
+import { TtaViews, ttaName, type TtaSetting } from './tta.ts';
 
 // What every front end (the CLI, the server's workers, a web page) does with an opened model:
 // pack inputs into a batch, run it, and hand back probabilities. Decoding and resizing are the
@@ -12,9 +13,19 @@ export function positiveInteger(value: number, name: string): number {
   return value;
 }
 
+export interface ClassifierCoreOptions {
+  /** Test-time augmentation (see tta.ts): 'off' (default), 'mirror', or a view count. */
+  tta?: TtaSetting;
+}
+
 export class ClassifierCore {
   readonly labels: readonly string[];
   readonly executionProvider: string;
+  /** The test-time augmentation every call runs, by its one name: 'off', 'mirror', '3' or '4'. */
+  readonly tta: string;
+  private readonly views: TtaViews;
+  /** The views' batch buffer per photo count, reused like batchBuffers. */
+  private readonly viewBuffers = new Map<number, Float32Array>();
   /** One reusable input buffer per batch length, so steady-state batches allocate nothing. */
   private readonly batchBuffers = new Map<number, Float32Array>();
   /** Runs go one at a time: concurrent callers would otherwise share batch buffers (and web sessions run one at a time). */
@@ -25,9 +36,12 @@ export class ClassifierCore {
     readonly spec: ModelSpec,
     /** The model's file or URL, for messages. */
     readonly source: string,
+    options: ClassifierCoreOptions = {},
   ) {
     this.labels = spec.labels;
     this.executionProvider = session.executionProvider;
+    this.tta = ttaName(options.tta ?? 'off');
+    this.views = new TtaViews(options.tta ?? 'off', spec.preprocess.height, spec.preprocess.width);
   }
 
   /** Values in one preprocessed image (height x width x 3). */
@@ -81,14 +95,30 @@ export class ClassifierCore {
     return job;
   }
 
+  /**
+   * One runtime call for the batch. With TTA its views go along as extra rows of the same call
+   * (one run of views x count images costs less than `views` runs), and each photo gets the mean
+   * of its views' probabilities.
+   */
   private async runPacked(batch: Float32Array, count: number): Promise<Float32Array> {
     const { height, width } = this.spec.preprocess;
-    const input = batch.length === count * this.inputSize ? batch : batch.subarray(0, count * this.inputSize);
-    const output = await this.session.run(input, [count, height, width, 3]);
-    const classes = this.labels.length;
-    if (output.data.length !== count * classes) {
-      throw new Error(`${this.source}: model returned ${output.data.length} scores for ${count} images of ${classes} classes`);
+    const views = this.views.views;
+    const rows = count * views;
+    let input = batch.length === count * this.inputSize ? batch : batch.subarray(0, count * this.inputSize);
+    if (views > 1) {
+      let expanded = this.viewBuffers.get(count);
+      if (!expanded) {
+        expanded = new Float32Array(rows * this.inputSize);
+        this.viewBuffers.set(count, expanded);
+      }
+      this.views.expand(input, count, expanded);
+      input = expanded;
     }
-    return output.data;
+    const output = await this.session.run(input, [rows, height, width, 3]);
+    const classes = this.labels.length;
+    if (output.data.length !== rows * classes) {
+      throw new Error(`${this.source}: model returned ${output.data.length} scores for ${rows} images of ${classes} classes`);
+    }
+    return views > 1 ? this.views.average(output.data, count, classes) : output.data;
   }
 }

@@ -44,7 +44,8 @@ export {
 export { openSession, type OpenSessionOptions } from './session.ts';
 export { OrtSession, type OrtInferenceSessionLike, type OrtTensorLike, type Float32TensorFactory } from './ort-session.ts';
 export { openModel, specFromModel, checkModel, ModelError, type OpenedModel } from './model.ts';
-export { ClassifierCore, DEFAULT_TOP_K, positiveInteger } from './classifier.ts';
+export { ClassifierCore, DEFAULT_TOP_K, positiveInteger, type ClassifierCoreOptions } from './classifier.ts';
+export { TtaViews, TTA_EXPECTED, TTA_MAX_VIEWS, TTA_ZOOM_KEEP, parseTta, ttaName, ttaViews, type TtaSetting } from './tta.ts';
 export { topK, toPrediction, isFailure, type PredictionResult, type Prediction, type PredictionFailure, type LabelScore } from './prediction.ts';
 export * as wasmEmit from './wasm/emit.ts';
 export {

@@ -12,6 +12,8 @@ export interface EvalReport extends ScoredSummary {
   model: string;
   data: string;
   executionProvider: string;
+  /** The test-time augmentation the photos got ('off', 'mirror', or a view count). */
+  tta: string;
   errors: { file: string; message: string }[];
   seconds: number;
 }
@@ -52,6 +54,7 @@ export async function evaluate(classifier: Classifier, data: string, options: { 
     model: classifier.modelPath,
     data,
     executionProvider: classifier.executionProvider,
+    tta: classifier.tta,
     errors,
     seconds: (Date.now() - started) / 1000,
   };

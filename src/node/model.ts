@@ -1,7 +1,7 @@
 import type { Stats } from 'node:fs';
 import { readFile, stat } from 'node:fs/promises';
 import path from 'node:path';
-import { MODEL_FILES, ModelError, firstLine, openModel, specFromModel, type InferenceRuntime, type ModelSpec, type OpenSessionOptions } from '../core/index.ts';
+import { MODEL_FILES, ModelError, firstLine, openModel, specFromModel, type InferenceRuntime, type ModelSpec, type OpenSessionOptions, type TtaSetting } from '../core/index.ts';
 import { Classifier } from './classifier.ts';
 import { runtimeFor } from './v2-runtime.ts';
 
@@ -12,6 +12,8 @@ export type LoadModelOptions = Pick<OpenSessionOptions, 'ep' | 'threads' | 'spin
    * resizing stay here either way, and the file still gives the labels and preprocessing.
    */
   runtime?: InferenceRuntime | string;
+  /** Test-time augmentation for every photo: 'off' (default), 'mirror' or a view count (see core/tta.ts). */
+  tta?: TtaSetting;
 };
 
 /** DIR/model.onnx for a folder, the path itself for a file. */
@@ -94,6 +96,7 @@ export async function loadModel(pathOrDir: string, options: LoadModelOptions = {
   const bytes = await readModelFile(file);
   await checkDerivedModel(file, specFromModel(bytes, file));
   const runtime = typeof options.runtime === 'string' ? runtimeFor(options.runtime, { log: options.log }) : options.runtime;
-  const { session, spec } = await openModel(bytes, file, { ...options, runtime });
-  return new Classifier(session, spec, file);
+  const { tta, ...sessionOptions } = options;
+  const { session, spec } = await openModel(bytes, file, { ...sessionOptions, runtime });
+  return new Classifier(session, spec, file, { tta });
 }

@@ -170,6 +170,7 @@ export function evalCard(report: EvalReport, spec: ModelSpec, versions: Record<s
         { key: 'evaluated', value: new Date().toISOString(), field: 'created' },
         { key: 'time', value: seconds(report.seconds), field: 'seconds' },
         { key: 'execution provider', value: report.executionProvider },
+        { key: 'test-time augmentation', value: report.tta, field: 'tta' },
       ],
     },
     { heading: 'Versions', rows: versionRows(versions) },

@@ -1,6 +1,6 @@
 import os from 'node:os';
-import { DEFAULT_MAX_PIXELS, LOCAL_RUNTIME, parseRuntimeChoice } from '../core/index.ts';
-import type { EpChoice, Log } from '../core/index.ts';
+import { DEFAULT_MAX_PIXELS, LOCAL_RUNTIME, parseRuntimeChoice, ttaName } from '../core/index.ts';
+import type { EpChoice, Log, TtaSetting } from '../core/index.ts';
 import type { AccessLog } from './access-log.ts';
 import { DEFAULT_OPEN_PATHS } from './auth.ts';
 import { parseOrigins } from './cors.ts';
@@ -59,9 +59,15 @@ export interface ServeOptions {
   corsOrigins?: string[];
   /** Receives one entry per answered request (default: none). */
   accessLog?: AccessLog;
+  /** Test-time augmentation for every image served: 'off' (default), 'mirror' or a view count (see core/tta.ts). */
+  tta?: TtaSetting;
 }
 
-export type ResolvedOptions = Required<Omit<ServeOptions, 'web' | 'onListening' | 'authTokenFile' | 'accessLog'>> & Pick<ServeOptions, 'web' | 'onListening' | 'authTokenFile' | 'accessLog'>;
+export type ResolvedOptions = Required<Omit<ServeOptions, 'web' | 'onListening' | 'authTokenFile' | 'accessLog' | 'tta'>> &
+  Pick<ServeOptions, 'web' | 'onListening' | 'authTokenFile' | 'accessLog'> & {
+    /** The --tta setting by its one name ('off', 'mirror', '3', '4'). */
+    tta: string;
+  };
 
 export const SERVE_DEFAULTS = {
   host: '127.0.0.1',
@@ -121,5 +127,7 @@ export function resolveOptions(options: ServeOptions): ResolvedOptions {
     authOpenPaths: options.authOpenPaths ?? [...DEFAULT_OPEN_PATHS],
     corsOrigins: parseOrigins(options.corsOrigins ?? []),
     accessLog: options.accessLog,
+    // A bad setting fails here, before the server listens.
+    tta: ttaName(options.tta ?? 'off'),
   };
 }

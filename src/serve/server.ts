@@ -71,7 +71,7 @@ export async function startServer(serveOptions: ServeOptions): Promise<RunningSe
     workers = await WorkerPool.start<BatchJob, BatchDone, ModelInfo, WorkerInit>({
       url: WORKER_URL,
       size: options.workers,
-      init: { model: options.model, ep: options.ep, threads: options.threads, spinWait: false, warmupBatch: options.maxBatch, runtime: options.runtime },
+      init: { model: options.model, ep: options.ep, threads: options.threads, spinWait: false, warmupBatch: options.maxBatch, runtime: options.runtime, tta: options.tta },
       jobsPerWorker: 1,
       maxRestarts: Infinity,
       log: options.log,

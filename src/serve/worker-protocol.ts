@@ -13,6 +13,8 @@ export interface WorkerInit {
   warmupBatch: number;
   /** 'local', or the v2:// server the model runs on (see ServeOptions.runtime). */
   runtime: string;
+  /** Test-time augmentation for every batch: 'off', 'mirror', '3' or '4'. */
+  tta: string;
 }
 
 export interface ModelInfo {

@@ -1,3 +1,4 @@
+import { parseTta } from '../core/index.ts';
 import { hostWorker, loadModel, type Classifier } from '../node/index.ts';
 import type { BatchDone, BatchJob, ModelInfo, WorkerInit } from './worker-protocol.ts';
 
@@ -8,7 +9,8 @@ let classifier: Classifier;
 
 await hostWorker<WorkerInit, ModelInfo, BatchJob, BatchDone>({
   async start(init, log) {
-    classifier = await loadModel(init.model, { ep: init.ep, threads: init.threads, spinWait: init.spinWait, runtime: init.runtime, log });
+    const tta = parseTta(init.tta) ?? 'off'; // resolveOptions has checked it
+    classifier = await loadModel(init.model, { ep: init.ep, threads: init.threads, spinWait: init.spinWait, runtime: init.runtime, tta, log });
     const blank = new Float32Array(classifier.inputSize);
     await classifier.classifyBatch(Array.from({ length: init.warmupBatch }, () => blank));
     return { spec: classifier.spec, executionProvider: classifier.executionProvider, modelPath: classifier.modelPath };

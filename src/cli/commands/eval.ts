@@ -4,7 +4,7 @@ import { evaluate, type EvalReport } from '../../eval/index.ts';
 import { DEFAULT_BATCH_SIZE, loadModel } from '../../node/index.ts';
 import { LOCAL_RUNTIME, RUNTIME_HELP, parseEp } from '../../core/index.ts';
 import { orderMistakes, percent, writeEvalReport } from '../../report/index.ts';
-import { integerFlag } from '../flags.ts';
+import { integerFlag, TTA_OPTION, ttaFlag } from '../flags.ts';
 import { createProgress } from '../progress.ts';
 import { examples } from '../examples.ts';
 
@@ -16,6 +16,7 @@ export interface EvalArgs {
   'batch-size'?: number;
   report?: string;
   runtime: string;
+  tta?: string;
 }
 
 /** Misclassified files listed in the text output; --json has them all. */
@@ -35,6 +36,7 @@ export function evalOptions(yargs: Argv) {
     .option('ep', { type: 'string', requiresArg: true, default: 'auto', describe: 'execution provider: auto|cpu|cuda' })
     .option('runtime', { type: 'string', requiresArg: true, default: LOCAL_RUNTIME, describe: RUNTIME_HELP })
     .option('batch-size', { type: 'number', requiresArg: true, describe: 'images per ONNX Runtime run', defaultDescription: String(DEFAULT_BATCH_SIZE) })
+    .option('tta', TTA_OPTION)
     .epilogue(
       examples(
         ['footwear eval --model models/shoes --data photos/test', 'accuracy, per-class precision/recall/F1 and the confusion matrix'],
@@ -46,7 +48,8 @@ export function evalOptions(yargs: Argv) {
 
 export function formatReport(r: EvalReport): string {
   const width = Math.max(...r.labels.map((l) => l.length), 13);
-  const lines = [`accuracy ${percent(r.accuracy)}, macro-F1 ${percent(r.macroF1)} on ${r.n} images (${r.errors.length} unreadable), ${r.seconds.toFixed(1)}s, ${r.executionProvider}`, ''];
+  const tta = r.tta === 'off' ? '' : `, --tta ${r.tta}`;
+  const lines = [`accuracy ${percent(r.accuracy)}, macro-F1 ${percent(r.macroF1)} on ${r.n} images (${r.errors.length} unreadable), ${r.seconds.toFixed(1)}s, ${r.executionProvider}${tta}`, ''];
   // n/a where a ratio has nothing to divide by: a class with no photos has no recall.
   lines.push(`${'class'.padEnd(width)}  precision  recall      f1  support`);
   for (const c of r.perClass) lines.push(`${c.label.padEnd(width)}  ${percent(c.precision).padStart(9)}  ${percent(c.recall).padStart(7)}  ${percent(c.f1).padStart(7)}  ${String(c.support).padStart(7)}`);
@@ -66,7 +69,8 @@ export function formatReport(r: EvalReport): string {
 
 export async function evalCommand(args: EvalArgs): Promise<number> {
   const batchSize = integerFlag('batch-size', args['batch-size']);
-  const classifier = await loadModel(args.model, { ep: parseEp(args.ep), runtime: args.runtime, log: (l) => process.stderr.write(`${l}
+  const tta = ttaFlag(args.tta);
+  const classifier = await loadModel(args.model, { ep: parseEp(args.ep), runtime: args.runtime, tta, log: (l) => process.stderr.write(`${l}
 `) });
   const progress = args.json ? undefined : createProgress('eval');
   const report = await evaluate(classifier, args.data, { batchSize, progress: progress?.update });

@@ -4,7 +4,7 @@ import { DEFAULT_BATCH_SIZE, loadModel } from '../../node/index.ts';
 import { DEFAULT_TOP_K, LOCAL_RUNTIME, RUNTIME_HELP, parseEp } from '../../core/index.ts';
 import { UsageError } from '../errors.ts';
 import { examples } from '../examples.ts';
-import { integerFlag } from '../flags.ts';
+import { integerFlag, TTA_OPTION, ttaFlag } from '../flags.ts';
 import { planOutputs, runPredict } from '../predict-run.ts';
 
 export interface PredictArgs {
@@ -21,6 +21,7 @@ export interface PredictArgs {
   'batch-size'?: number;
   'preprocess-workers'?: number;
   runtime: string;
+  tta?: string;
 }
 
 export function predictOptions(yargs: Argv) {
@@ -48,6 +49,7 @@ export function predictOptions(yargs: Argv) {
     .option('threads', { type: 'number', requiresArg: true, describe: 'ONNX Runtime intra-op threads', defaultDescription: "ONNX Runtime's choice (the cores)" })
     .option('runtime', { type: 'string', requiresArg: true, default: LOCAL_RUNTIME, describe: RUNTIME_HELP })
     .option('batch-size', { type: 'number', requiresArg: true, default: DEFAULT_BATCH_SIZE, describe: 'images per ONNX Runtime run (bigger pays on a GPU)' })
+    .option('tta', TTA_OPTION)
     .option('preprocess-workers', { type: 'number', requiresArg: true, describe: 'threads that read, decode and resize photos (0: none, on the main thread)', defaultDescription: 'cores - 1, from 1 to 4' })
     .epilogue(
       examples(
@@ -86,9 +88,10 @@ export async function predictCommand(args: PredictArgs): Promise<number> {
   const batchSize = integerFlag('batch-size', args['batch-size']) ?? DEFAULT_BATCH_SIZE;
   const threads = integerFlag('threads', args.threads);
   const preprocessWorkers = integerFlag('preprocess-workers', args['preprocess-workers'], 0);
+  const tta = ttaFlag(args.tta);
   const outputs = planOutputs(args);
   await checkFoldersHaveImages(args.paths, say);
-  const classifier = await loadModel(args.model, { ep: parseEp(args.ep), threads, runtime: args.runtime, log: say });
+  const classifier = await loadModel(args.model, { ep: parseEp(args.ep), threads, runtime: args.runtime, log: say, tta });
   try {
     // The model's labels can rank at most as many as it has; more is a mistake worth saying.
     const { labels } = classifier;

@@ -2,6 +2,7 @@ import type { Argv } from 'yargs';
 import { RUNTIME_HELP, parseEp } from '../../core/index.ts';
 import { curlExample, DEFAULT_OPEN_PATHS, listenError, openAccessLog, SERVE_DEFAULTS, startServer, type RunningServer } from '../../serve/index.ts';
 import { examples } from '../examples.ts';
+import { TTA_OPTION, ttaFlag } from '../flags.ts';
 
 export interface ServeArgs {
   model: string;
@@ -22,6 +23,7 @@ export interface ServeArgs {
   'auth-open-paths': string[];
   'cors-origin': string[];
   'access-log': string;
+  tta?: string;
 }
 
 export function serveOptions(yargs: Argv) {
@@ -40,6 +42,7 @@ export function serveOptions(yargs: Argv) {
     .option('max-wait-ms', { type: 'number', requiresArg: true, default: d.maxWaitMs, describe: 'expected wait for inference beyond which 429, for a latency budget (0: off, only --max-queue)' })
     .option('max-pixels', { type: 'number', requiresArg: true, default: d.maxPixels, describe: 'largest width x height decoded (bigger: 422)' })
     .option('runtime', { type: 'string', requiresArg: true, default: d.runtime, describe: RUNTIME_HELP })
+    .option('tta', { ...TTA_OPTION, describe: `${TTA_OPTION.describe}; applies to every request, and /v1/model says which` })
     .option('web', { type: 'string', requiresArg: true, describe: 'folder to serve at / (from footwear web build), with cross-origin isolation headers', defaultDescription: 'none' })
     .option('auth-token-file', {
       type: 'string',
@@ -74,6 +77,7 @@ export function serveOptions(yargs: Argv) {
 /** Serves until SIGTERM or SIGINT, then drains in-flight requests and returns 0. */
 export async function serveCommand(args: ServeArgs): Promise<number> {
   const say = (line: string) => process.stderr.write(`${line}\n`);
+  const tta = ttaFlag(args.tta);
   // Opened first, so a log path that cannot be written stops the server before the model loads.
   const accessLog = openAccessLog(args['access-log']);
   let server: RunningServer | undefined;
@@ -106,6 +110,7 @@ export async function serveCommand(args: ServeArgs): Promise<number> {
       maxWaitMs: args['max-wait-ms'],
       maxPixels: args['max-pixels'],
       runtime: args.runtime,
+      tta,
       web: args.web,
       authTokenFile: args['auth-token-file'],
       authOpenPaths: args['auth-open-paths'],

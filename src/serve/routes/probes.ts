@@ -32,6 +32,7 @@ export function probeRoutes(app: FastifyInstance, context: ServeContext): void {
       output: { name: spec.outputName },
       executionProvider: model.executionProvider,
       workers: model.liveWorkers(),
+      tta: context.options.tta,
       ...(spec.backbone && { backbone: spec.backbone }),
       ...(spec.createdAt && { createdAt: spec.createdAt }),
     };

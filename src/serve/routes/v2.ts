@@ -40,7 +40,8 @@ export function v2Routes(app: FastifyInstance, context: ServeContext, version: s
         platform: 'onnxruntime_onnx',
         inputs: [{ name: spec.inputName, datatype: 'FP32', shape: [-1, height, width, 3] }],
         outputs: [{ name: spec.outputName, datatype: 'FP32', shape: [-1, spec.labels.length] }],
-        parameters: { labels: spec.labels, preprocess: spec.preprocess },
+        // tta: the views every image gets here, so a client comparing servers knows why their scores differ.
+        parameters: { labels: spec.labels, preprocess: spec.preprocess, tta: context.options.tta },
       };
     }),
   );

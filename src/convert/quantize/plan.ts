@@ -1,7 +1,8 @@
 import type { CalibrationRequest } from './calibrate.ts';
 import { attribute, type GraphIndex, type Node, type Use } from './graph-index.ts';
-import { GLOBAL_POOLS, readsPooledFeatures, RESHAPES } from './regions.ts';
+import { GLOBAL_POOLS, RESHAPES } from './regions.ts';
 import { DataType } from './tensors.ts';
+import { weightKind, type Int8Variant } from './variant.ts';
 
 /** A weight initializer quantised per output channel for one Conv/Gemm/MatMul node. */
 export interface WeightPlan {
@@ -76,8 +77,11 @@ function meanAxes(index: GraphIndex, node: Node): number[] {
  * Decides the QDQ layout in one backwards pass: a node is quantised only if every reader of its
  * output reads it quantised, so no integer kernel ever hands a float op a tensor it must
  * re-quantise, and a Q never has a float sibling (which would stop ORT fusing the producer).
+ * A node that `variant` leaves float reads float, so the node before it stays float too: were
+ * it to read a dequantized input and feed a Q, ONNX Runtime (1.30) would quantise its float
+ * weight itself at load time (per tensor, without bias correction) and run it integer anyway.
  */
-export function planQdq(index: GraphIndex): QdqPlan {
+export function planQdq(index: GraphIndex, variant: Int8Variant): QdqPlan {
   const slots = new Map<Node, Set<number>>();
   const aliases = new Map<string, string>();
   const weights: WeightPlan[] = [];
@@ -92,15 +96,18 @@ export function planQdq(index: GraphIndex): QdqPlan {
     const inputs = node.input ?? [];
     const out = node.output?.[0] ?? '';
     const axis = weightAxis(index, node);
-    if (axis !== undefined && op === 'Gemm' && readsPooledFeatures(index, node) && biasSlot(index, node, axis) !== undefined) heads.push(node);
-    if (axis !== undefined && !readsPooledFeatures(index, node)) {
+    const kind = axis === undefined ? undefined : weightKind(index, node);
+    if (axis !== undefined && kind !== undefined && variant.ops[kind]) {
       const bias = biasSlot(index, node, axis);
       weights.push({ node, axis, biasSlot: bias, meanAxes: bias === undefined ? undefined : meanAxes(index, node) });
       slots.set(node, new Set([0]));
+    } else if (axis !== undefined && kind === 'head') {
+      if (op === 'Gemm' && biasSlot(index, node, axis) !== undefined) heads.push(node);
     } else if (GLOBAL_POOLS.has(op) && !index.isInitializer(inputs[0])) {
       // Global pools read their input quantised (so the conv before them stays an integer kernel)
-      // but pool and output in float: per-tensor uint8 pooled features cost footwear's classifiers
-      // more agreement with float32 than any other tensor (measured), and pooling is cheap.
+      // but pool in float: per-tensor uint8 pooled features cost footwear's classifiers more
+      // agreement with float32 than any other tensor (measured), and pooling is cheap. Their
+      // output is quantised only for a head that `variant` makes integer.
       slots.set(node, new Set([0]));
     } else if (ELEMENTWISE.has(op) && node.output?.length === 1 && inputs.every((i) => i && !index.isInitializer(i)) && readQuantized(out)) {
       slots.set(node, new Set(inputs.map((_, slot) => slot)));

@@ -38,6 +38,8 @@ export interface SweepReport {
   maxLoss: number;
   fastest: string | undefined;
   shipped: string;
+  /** What "default" means, in words. */
+  defaultDescription: string;
   calibration: string;
   rounds: number;
   plans: readonly SpeedPlan[];
@@ -54,7 +56,7 @@ export function renderSection(r: SweepReport): string {
     `Machine: ${r.machine}. CPU flags for int8: ${flags}.`,
     `Command: \`${r.command}\`; ${r.date}; 1-minute load at the start, after building, after the accuracy pass, after timing: ${r.loads.join(', ')}.`,
     '',
-    `Every variant is built from the same float32 model.onnx (${(r.fp32Bytes / 1e6).toFixed(1)} MB) with the same calibration (${r.calibration}), then classifies the ${r.n} test photos next to float32 (float32: ${r.fp32Right}/${r.n} right, ${pct(r.fp32Right, r.n)}%). Speed is the model alone on ready tensors through the project's runtime (onnxruntime-node, CPU provider, graph optimisation "all", default threads, for float32 too): ${r.rounds} paired rounds, each variant timed next to its own float32 timing in alternating order (${r.plans.map((p) => `${p.images} images at batch ${p.batch}`).join(', ')} per side); the ratio is the median of the per-round ratios, with the lowest and highest round.`,
+    `Every variant is built from the same float32 model.onnx (${(r.fp32Bytes / 1e6).toFixed(1)} MB) with the same calibration (${r.calibration}), then classifies the ${r.n} test photos next to float32 (float32: ${r.fp32Right}/${r.n} right, ${pct(r.fp32Right, r.n)}%). Speed is the model alone on ready tensors through the project's runtime (onnxruntime-node, CPU provider, graph optimisation "all", default threads, for float32 too): ${r.rounds} paired rounds, in each of which every variant and float32 take turns run by run (${r.plans.map((p) => `${p.images} images at batch ${p.batch}`).join(', ')} per side); the ratio is the median of the per-round ratios, with the lowest and highest round; img/s are medians over the rounds.`,
     '',
     `| variant | size | right | vs fp32 (points) | same label as fp32 | ${speedHeads.join(' | ')} |`,
     `|---|---|---|---|---|${r.plans.map(() => '---|---|').join('')}`,
@@ -64,7 +66,7 @@ export function renderSection(r: SweepReport): string {
       return `| ${row.name} | ${(row.bytes / 1e6).toFixed(2)} MB | ${row.right} (${pct(row.right, r.n)}%) | ${loss} | ${pct(row.same, r.n)}% | ${speed.join(' | ')} |`;
     }),
     '',
-    `"default" is uint8 activations, int8 per-channel weights, every convolution integer and the classifier head float; each other row changes what it names. Fastest at batch ${r.plans[0].batch} within ${r.maxLoss} points of float32: ${r.fastest ?? 'none'}. \`footwear convert --quantize int8\` writes: ${r.shipped}.`,
+    `"default" is ${r.defaultDescription}; each other row changes what it names. Fastest at batch ${r.plans[0].batch} within ${r.maxLoss} points of float32: ${r.fastest ?? 'none'}. \`footwear convert --quantize int8\` writes: ${r.shipped}.`,
   ];
   return lines.join('\n');
 }

@@ -9,25 +9,34 @@ export interface Rates {
 
 export interface SpeedPlan {
   batch: number;
-  /** Images per timing: several runs at batch 1, one or two at 32. */
+  /** Images per side and round: several runs at batch 1, a few at 32. */
   images: number;
 }
 
-async function rate(session: OnnxSession, feed: Float32Array, dims: number[], images: number): Promise<number> {
-  const start = performance.now();
-  let done = 0;
-  while (done < images) {
-    await session.run(feed, dims);
-    done += dims[0];
+/**
+ * img/s of `a` and `b` over `images` each, run by run in turns (a b b a a b ...): each side's
+ * time is the sum of its runs, so a burst of load from other processes lands on both sides
+ * within a run's length rather than on one side of a block.
+ */
+async function interleaved(a: OnnxSession, b: OnnxSession, feed: Float32Array, dims: number[], images: number): Promise<[number, number]> {
+  const seconds = [0, 0];
+  const runs = Math.max(1, Math.round(images / dims[0]));
+  for (let i = 0; i < runs; i++) {
+    const order = i % 2 === 0 ? [0, 1] : [1, 0];
+    for (const side of order) {
+      const start = performance.now();
+      await (side === 0 ? a : b).run(feed, dims);
+      seconds[side] += (performance.now() - start) / 1000;
+    }
   }
-  return done / ((performance.now() - start) / 1000);
+  return [(runs * dims[0]) / seconds[0], (runs * dims[0]) / seconds[1]];
 }
 
 /**
- * Model-alone rates on ready tensors (no decoding), float32 against each variant in paired,
- * alternating rounds: in every round each variant is timed right next to its own float32
- * timing, first one then the other in turns, so a load change on this shared machine hits
- * both sides of a ratio alike. Returns per variant and per plan the rates of every round.
+ * Model-alone rates on ready tensors (no decoding), float32 against each variant in paired
+ * rounds: in every round each variant is timed against its own float32 timing, run for run in
+ * turns (see interleaved), so a load change on this shared machine hits both sides of a ratio
+ * alike. Returns per variant and per plan the rates of every round.
  */
 export async function pairedRates(fp32: Uint8Array, variants: readonly Uint8Array[], shape: readonly number[], plans: readonly SpeedPlan[], rounds: number): Promise<Rates[][]> {
   const base = await openSession(fp32, { ep: 'cpu' });
@@ -42,14 +51,9 @@ export async function pairedRates(fp32: Uint8Array, variants: readonly Uint8Arra
     for (let r = 0; r < rounds; r++) {
       for (const [v, session] of sessions.entries()) {
         for (const [p, plan] of plans.entries()) {
-          const dims = [plan.batch, ...shape];
-          const pair = [base, session];
-          if ((r + v) % 2 === 1) pair.reverse();
-          const measured = [];
-          for (const s of pair) measured.push(await rate(s, feeds[p], dims, plan.images));
-          if ((r + v) % 2 === 1) measured.reverse();
-          result[v][p].fp32.push(measured[0]);
-          result[v][p].int8.push(measured[1]);
+          const [f, q] = await interleaved(base, session, feeds[p], [plan.batch, ...shape], plan.images);
+          result[v][p].fp32.push(f);
+          result[v][p].int8.push(q);
         }
       }
     }

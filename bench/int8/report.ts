@@ -66,7 +66,7 @@ export function renderSection(r: SweepReport): string {
       return `| ${row.name} | ${(row.bytes / 1e6).toFixed(2)} MB | ${row.right} (${pct(row.right, r.n)}%) | ${loss} | ${pct(row.same, r.n)}% | ${speed.join(' | ')} |`;
     }),
     '',
-    `"default" is ${r.defaultDescription}; each other row changes what it names. Fastest at batch ${r.plans[0].batch} within ${r.maxLoss} points of float32: ${r.fastest ?? 'none'}. \`footwear convert --quantize int8\` writes: ${r.shipped}.`,
+    `"default" is ${r.defaultDescription}; each other row changes what it names. Fastest at batch ${r.plans[0].batch} within ${r.maxLoss} points of float32 on this model: ${r.fastest ?? 'none'}. \`footwear convert --quantize int8\` writes: ${r.shipped} (DEFAULT_INT8 in src/convert/quantize/variant.ts, whose comment gives the reasons where the two differ).`,
   ];
   return lines.join('\n');
 }

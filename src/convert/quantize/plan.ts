@@ -113,10 +113,10 @@ export function planQdq(index: GraphIndex, variant: Int8Variant): QdqPlan {
     } else if (axis !== undefined && kind === 'head') {
       if (op === 'Gemm' && biasSlot(index, node, axis) !== undefined) heads.push(node);
     } else if (GLOBAL_POOLS.has(op) && !index.isInitializer(inputs[0])) {
-      // Global pools read their input quantised (so the conv before them stays an integer kernel)
-      // but pool in float: per-tensor uint8 pooled features cost footwear's classifiers more
-      // agreement with float32 than any other tensor (measured), and pooling is cheap. Their
-      // output is quantised only for a head that `variant` makes integer.
+      // Global pools read their input quantised (so the conv before them stays an integer kernel).
+      // Their output is quantised only for a head that `variant` makes integer: per-tensor uint8
+      // pooled features cost footwear's classifiers more agreement with float32 than any other
+      // tensor (measured), and pooling is cheap.
       slots.set(node, new Set([0]));
     } else if (ELEMENTWISE.has(op) && node.output?.length === 1 && inputs.every((i) => i && !index.isInitializer(i)) && readQuantized(out)) {
       slots.set(node, new Set(inputs.map((_, slot) => slot)));

@@ -27,8 +27,14 @@ export interface Int8Variant {
 export type WeightKind = keyof Int8Ops;
 
 /**
- * What `convert --quantize int8` writes. Per-channel uint8 everywhere but the head was the
- * fastest within 0.3 points of float32 accuracy (BENCHMARKS.md, "int8 on this CPU").
+ * What `convert --quantize int8` writes (BENCHMARKS.md, "int8 on this CPU", shoes-224 model,
+ * 1800 test photos): uint8 activations (int8 ones ran slower: ORT 1.30 leaves s8 depthwise
+ * convs and Adds float), per-channel weights (per-tensor lost 2.8 points), every convolution
+ * integer (a float depthwise conv leaves its whole block float), and a float head. An integer
+ * head timed a little faster at batch 32 (1.51x float32 against 1.45x, inside the rounds'
+ * spread; equal at batch 1) within 0.3 points there, but on the test suite's smaller model it
+ * lost 1 point (286 vs 289 of 300) and agreement fell from 299 to 297 of 300: the float head's
+ * bias correction (head-correction.ts) is worth more than that margin.
  */
 export const DEFAULT_INT8: Int8Variant = {
   activations: 'uint8',

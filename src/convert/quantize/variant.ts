@@ -31,10 +31,10 @@ export type WeightKind = keyof Int8Ops;
  * 1800 test photos): uint8 activations (int8 ones ran slower: ORT 1.30 leaves s8 depthwise
  * convs and Adds float), per-channel weights (per-tensor lost 2.8 points), every convolution
  * integer (a float depthwise conv leaves its whole block float), and a float head. An integer
- * head timed a little faster at batch 32 (1.51x float32 against 1.45x, inside the rounds'
- * spread; equal at batch 1) within 0.3 points there, but on the test suite's smaller model it
- * lost 1 point (286 vs 289 of 300) and agreement fell from 299 to 297 of 300: the float head's
- * bias correction (head-correction.ts) is worth more than that margin.
+ * head timed within a few percent of it, inside the rounds' spread (1.51x float32 against
+ * 1.45x at batch 32 in one run, 1.54x against 1.57x in the next) within 0.3 points there, but
+ * on the test suite's smaller model it lost 1 point (286 vs 289 of 300) and agreement fell from
+ * 299 to 297 of 300: the float head's bias correction (head-correction.ts) is worth more.
  */
 export const DEFAULT_INT8: Int8Variant = {
   activations: 'uint8',

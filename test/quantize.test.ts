@@ -8,7 +8,7 @@ import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import * as ort from 'onnxruntime-node';
 import type { OnnxProto } from '../src/convert/onnx.ts';
-import { convertModelDir, onnx, parseQuantizeMode, QUANTIZATION_METADATA_KEY, quantizeInt8, type ConvertResult } from '../src/convert/index.ts';
+import { convertModelDir, int8Variant, loadCalibration, onnx, parseQuantizeMode, QUANTIZATION_METADATA_KEY, quantizeInt8, trainingFolder, type ConvertResult } from '../src/convert/index.ts';
 import { fromHalfBits, toHalfBits } from '../src/convert/quantize/half.ts';
 import { pickCalibrationFiles } from '../src/convert/quantize/index.ts';
 import { imageToInput } from '../src/node/index.ts';
@@ -144,6 +144,35 @@ describe('int8 quantisation of the trained fixture model', () => {
     assert.ok(same >= 0.99 * images.length, `${same}/${images.length} agree`);
     // Quantisation noise may tip near-ties, never a clear decision.
     assert.ok(flippedMargins.every((m) => m < 0.25), `a label flipped where float32 led by ${Math.max(...flippedMargins).toFixed(3)}`);
+  });
+
+  test('options: int8 activations, per-tensor weights, depthwise and first conv float, integer head', async () => {
+    const preprocess = JSON.parse(metadata(fp32)[SPEC_METADATA_KEY]).preprocess as PreprocessSpec;
+    const calibration = await loadCalibration(await trainingFolder(dir), preprocess, 16);
+    const variant = int8Variant({ activations: 'int8', weights: 'per-tensor', ops: { depthwise: false, first: false, head: true } });
+    const { bytes } = await quantizeInt8(fp32, calibration, { variant });
+    const graph = graphOf(bytes);
+    const inits = new Map(graph.initializer.map((t) => [t.name, t]));
+    const producers = new Map(graph.node.flatMap((n) => n.output.map((o) => [o, n] as const)));
+    const quantizes = graph.node.filter((n) => n.opType === 'QuantizeLinear');
+    assert.ok(quantizes.length > 0 && quantizes.every((q) => inits.get(q.input[2])?.dataType === DataType.INT8), 'int8 activation zero points');
+    const convs = graph.node.filter((n) => n.opType === 'Conv');
+    const depthwise = convs.filter((c) => Number(c.attribute.find((a) => a.name === 'group')?.i ?? 1) > 1);
+    const first = convs.find((c) => producers.get(c.input[0])?.opType === 'Transpose');
+    assert.ok(depthwise.length > 0 && first);
+    for (const conv of [...depthwise, first]) assert.equal(inits.get(conv.input[1])?.dataType, DataType.FLOAT, `${conv.name} stays float`);
+    const integer = [...convs, ...graph.node.filter((n) => n.opType === 'Gemm')].filter((n) => producers.get(n.input[1])?.opType === 'DequantizeLinear');
+    assert.ok(integer.some((n) => n.opType === 'Gemm'), 'the head is integer');
+    assert.ok(integer.filter((n) => n.opType === 'Conv').length > 0);
+    for (const node of integer) {
+      const dq = producers.get(node.input[1]) as (typeof graph.node)[number];
+      assert.deepEqual(inits.get(dq.input[1])?.dims, [], `${node.name}: one weight scale per tensor`);
+    }
+    // Every Conv left with int8 weights has a quantised output, so ORT runs each as QLinearConv.
+    const ops = await optimizedOps(bytes);
+    assert.equal(ops.QLinearConv, integer.filter((n) => n.opType === 'Conv').length, JSON.stringify(ops));
+    assert.equal(ops.QGemm, 1);
+    assert.equal(JSON.parse(metadata(bytes)[QUANTIZATION_METADATA_KEY]).activations, 'int8 asymmetric per-tensor');
   });
 
   test('convert --quantize fp16: float16 weights behind float32 input/output, probabilities within 1e-2', async () => {

@@ -9,11 +9,16 @@ export {
   convertToFloat16,
   compareModels,
   loadCalibration,
+  trainingFolder,
+  DEFAULT_INT8,
+  int8Variant,
+  variantName,
   parseQuantizeMode,
   QUANTIZE_MODES,
   QUANTIZATION_METADATA_KEY,
   type QuantizeMode,
   type QuantizationReport,
   type CalibrationData,
+  type Int8Variant,
 } from './quantize/index.ts';
 export { toHalfBits, fromHalfBits } from './quantize/half.ts';

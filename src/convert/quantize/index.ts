@@ -2,6 +2,7 @@
 // Runtime) for CPUs, float16 for GPUs and WebGPU. Both rewrite the float32 ModelProto and keep
 // its metadata (footwear.spec), adding footwear.quantization.
 export { quantizeInt8, type Int8Options, type Int8Result } from './int8.ts';
+export { DEFAULT_INT8, int8Variant, variantName, type Int8Ops, type Int8Variant } from './variant.ts';
 export { convertToFloat16, type Float16Options } from './float16.ts';
 export { QUANTIZE_MODES, QUANTIZATION_METADATA_KEY, parseQuantizeMode, type QuantizeMode } from './mode.ts';
 export { loadCalibration, pickCalibrationFiles, trainingFolder, DEFAULT_CALIBRATION_SAMPLES } from './calibration-set.ts';

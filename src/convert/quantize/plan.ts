@@ -1,7 +1,8 @@
 import type { CalibrationRequest } from './calibrate.ts';
 import { attribute, type GraphIndex, type Node, type Use } from './graph-index.ts';
-import { GLOBAL_POOLS, readsPooledFeatures, RESHAPES } from './regions.ts';
+import { GLOBAL_POOLS, RESHAPES } from './regions.ts';
 import { DataType } from './tensors.ts';
+import { weightKind, type Int8Variant } from './variant.ts';
 
 /** A weight initializer quantised per output channel for one Conv/Gemm/MatMul node. */
 export interface WeightPlan {
@@ -39,6 +40,8 @@ export interface QdqPlan {
 
 /** Ops whose integer form ORT runs when their inputs are dequantized and their output quantized. */
 const ELEMENTWISE = new Set(['Add', 'AveragePool', 'Concat']);
+/** Activations between a Conv and its Q, which ORT removes when the Q's range lies inside theirs. */
+const ACTIVATIONS = new Set(['Clip', 'Relu']);
 /** Ops that only move values: ORT drops the DQ -> op -> Q around them when both share parameters. */
 const MOVEMENT = new Set([...RESHAPES, 'MaxPool']);
 
@@ -76,8 +79,11 @@ function meanAxes(index: GraphIndex, node: Node): number[] {
  * Decides the QDQ layout in one backwards pass: a node is quantised only if every reader of its
  * output reads it quantised, so no integer kernel ever hands a float op a tensor it must
  * re-quantise, and a Q never has a float sibling (which would stop ORT fusing the producer).
+ * A node that `variant` leaves float reads float, so the Conv before it stays float too: were
+ * it to read a dequantized input and feed a Q, ONNX Runtime (1.30) would quantise its float
+ * weight itself at load time (per tensor, without bias correction) and run it integer anyway.
  */
-export function planQdq(index: GraphIndex): QdqPlan {
+export function planQdq(index: GraphIndex, variant: Int8Variant): QdqPlan {
   const slots = new Map<Node, Set<number>>();
   const aliases = new Map<string, string>();
   const weights: WeightPlan[] = [];
@@ -87,20 +93,30 @@ export function planQdq(index: GraphIndex): QdqPlan {
     const uses = index.usesOf(tensor);
     return !index.graphOutputs.has(tensor) && uses.length > 0 && uses.every((u) => slots.get(u.node)?.has(u.slot));
   };
+  /** `tensor` is read quantised, directly or through the one activation ORT drops before a Q. */
+  const feedsQuantized = (tensor: string): boolean => {
+    const uses = index.usesOf(tensor);
+    if (uses.length === 1 && ACTIVATIONS.has(uses[0].node.opType ?? '') && !index.graphOutputs.has(tensor)) return readQuantized(uses[0].node.output?.[0] ?? '');
+    return readQuantized(tensor);
+  };
   for (const node of [...index.nodes].reverse()) {
     const op = node.opType ?? '';
     const inputs = node.input ?? [];
     const out = node.output?.[0] ?? '';
     const axis = weightAxis(index, node);
-    if (axis !== undefined && op === 'Gemm' && readsPooledFeatures(index, node) && biasSlot(index, node, axis) !== undefined) heads.push(node);
-    if (axis !== undefined && !readsPooledFeatures(index, node)) {
+    const kind = axis === undefined ? undefined : weightKind(index, node);
+    // A Conv runs integer only with a quantised output; Gemm/MatMul kernels may output float.
+    if (axis !== undefined && kind !== undefined && variant.ops[kind] && (op !== 'Conv' || feedsQuantized(out))) {
       const bias = biasSlot(index, node, axis);
       weights.push({ node, axis, biasSlot: bias, meanAxes: bias === undefined ? undefined : meanAxes(index, node) });
       slots.set(node, new Set([0]));
+    } else if (axis !== undefined && kind === 'head') {
+      if (op === 'Gemm' && biasSlot(index, node, axis) !== undefined) heads.push(node);
     } else if (GLOBAL_POOLS.has(op) && !index.isInitializer(inputs[0])) {
-      // Global pools read their input quantised (so the conv before them stays an integer kernel)
-      // but pool and output in float: per-tensor uint8 pooled features cost footwear's classifiers
-      // more agreement with float32 than any other tensor (measured), and pooling is cheap.
+      // Global pools read their input quantised (so the conv before them stays an integer kernel).
+      // Their output is quantised only for a head that `variant` makes integer: per-tensor uint8
+      // pooled features cost footwear's classifiers more agreement with float32 than any other
+      // tensor (measured), and pooling is cheap.
       slots.set(node, new Set([0]));
     } else if (ELEMENTWISE.has(op) && node.output?.length === 1 && inputs.every((i) => i && !index.isInitializer(i)) && readQuantized(out)) {
       slots.set(node, new Set(inputs.map((_, slot) => slot)));

@@ -5,6 +5,7 @@ import { attribute, type GraphIndex, type Node } from './graph-index.ts';
 import { activationParams, dequantizeWeight, fitScalesToBias, quantizeBias, quantizeWeight, weightScales, type ActivationParams } from './params.ts';
 import { rangeSource, type QdqPlan, type WeightPlan } from './plan.ts';
 import { dimsOf, floatTensor, int32Tensor, int8Tensor, readFloats, uint8Tensor } from './tensors.ts';
+import type { Int8Variant } from './variant.ts';
 
 export interface QdqSummary {
   activations: number;
@@ -35,12 +36,13 @@ function axisAttribute(axis: number): OnnxProto.IAttributeProto {
 }
 
 /**
- * Rewrites `graph` in place into QDQ form following `plan`: a QuantizeLinear (uint8, per-tensor,
- * from the measured range) after each planned activation and a DequantizeLinear before each use;
- * int8 per-channel weights and int32 biases behind DequantizeLinear. Nodes stay in topological
- * order: each DQ right before its reader, each Q right after its writer.
+ * Rewrites `graph` in place into QDQ form following `plan`: a QuantizeLinear (uint8 or int8 as
+ * `variant` says, per-tensor, from the measured range) after each planned activation and a
+ * DequantizeLinear before each use; int8 weights (per channel or per tensor) and int32 biases
+ * behind DequantizeLinear. Nodes stay in topological order: each DQ right before its reader,
+ * each Q right after its writer.
  */
-export function applyQdq(graph: OnnxProto.IGraphProto, index: GraphIndex, plan: QdqPlan, calibration: CalibrationResult): QdqSummary {
+export function applyQdq(graph: OnnxProto.IGraphProto, index: GraphIndex, plan: QdqPlan, calibration: CalibrationResult, variant: Int8Variant): QdqSummary {
   const { ranges, means } = calibration;
   const names = new Names(graph);
   const initializers: OnnxProto.ITensorProto[] = [...(graph.initializer ?? [])];
@@ -64,9 +66,10 @@ export function applyQdq(graph: OnnxProto.IGraphProto, index: GraphIndex, plan: 
     if (!p) {
       const range = ranges.get(source);
       if (!range || !(range.min <= range.max)) throw new Error(`internal: calibration measured no range for "${source}"`);
-      const { scale, zeroPoint } = activationParams(range);
+      const { scale, zeroPoint } = activationParams(range, variant.activations);
       const scaleName = addInitializer(floatTensor(names.unique(`${source}/scale`), [scale], []));
-      const zeroPointName = addInitializer(uint8Tensor(names.unique(`${source}/zp`), [zeroPoint], []));
+      const zpName = names.unique(`${source}/zp`);
+      const zeroPointName = addInitializer(variant.activations === 'int8' ? int8Tensor(zpName, Int8Array.of(zeroPoint), []) : uint8Tensor(zpName, [zeroPoint], []));
       p = { scale, zeroPoint, scaleName, zeroPointName };
       params.set(source, p);
     }
@@ -76,7 +79,7 @@ export function applyQdq(graph: OnnxProto.IGraphProto, index: GraphIndex, plan: 
   // original name before the activation pass below renames that input to its DQ output.
   for (const weight of plan.weights) {
     const input = (weight.node.input as string[])[0];
-    const added = quantizeWeights(weight, index, paramsOf(input), means.get(input), names, addInitializer);
+    const added = quantizeWeights(weight, index, paramsOf(input), means.get(input), variant.weights === 'per-tensor', names, addInitializer);
     for (const n of added.nodes) insertBefore(weight.node, n);
     summary.weights++;
     if (added.int32Bias) summary.biases++;
@@ -120,6 +123,7 @@ function quantizeWeights(
   index: GraphIndex,
   input: ActivationParams & { scaleName: string },
   inputMeans: Float32Array | undefined,
+  perTensor: boolean,
   names: Names,
   addInitializer: (t: OnnxProto.ITensorProto) => string,
 ): { nodes: Node[]; int32Bias: boolean } {
@@ -130,8 +134,8 @@ function quantizeWeights(
   const dims = dimsOf(weightInit);
   const values = readFloats(weightInit);
   let bias = plan.biasSlot !== undefined ? index.floatInitializer(inputs[plan.biasSlot]) : undefined;
-  let scales = weightScales(values, dims, plan.axis);
-  if (bias) scales = fitScalesToBias(scales, bias, input.scale);
+  let scales = weightScales(values, dims, plan.axis, perTensor);
+  if (bias) scales = fitScalesToBias(scales, bias, input.scale, perTensor);
   const quantized = quantizeWeight(values, dims, plan.axis, scales);
   if (bias && inputMeans) {
     const dequantized = dequantizeWeight(quantized, dims, plan.axis, scales);
@@ -140,15 +144,16 @@ function quantizeWeights(
     bias = bias.map((b, c) => b - shift[c]);
   }
 
-  const channels = [dims[plan.axis]];
+  // Per tensor: one scalar scale (and zero point), which is what selects ORT's per-tensor kernels.
+  const channels = perTensor ? [] : [dims[plan.axis]];
   const q = addInitializer(int8Tensor(names.unique(`${weightName}/int8`), quantized, dims));
-  const s = addInitializer(floatTensor(names.unique(`${weightName}/scale`), scales, channels));
+  const s = addInitializer(floatTensor(names.unique(`${weightName}/scale`), perTensor ? scales.subarray(0, 1) : scales, channels));
   const w = names.unique(`${weightName}/dq`);
   const dqInputs = [q, s];
   // Symmetric weights have zero points of 0, which is also what an absent one means, and ORT's
   // QLinearConv fusion fills it in. Its Gemm fusion does not, so Gemm/MatMul weights carry them.
-  if (node.opType !== 'Conv') dqInputs.push(addInitializer(int8Tensor(names.unique(`${weightName}/zp`), new Int8Array(channels[0]), channels)));
-  const nodes: Node[] = [{ opType: 'DequantizeLinear', input: dqInputs, output: [w], attribute: [axisAttribute(plan.axis)] }];
+  if (node.opType !== 'Conv') dqInputs.push(addInitializer(int8Tensor(names.unique(`${weightName}/zp`), new Int8Array(perTensor ? 1 : dims[plan.axis]), channels)));
+  const nodes: Node[] = [{ opType: 'DequantizeLinear', input: dqInputs, output: [w], attribute: perTensor ? [] : [axisAttribute(plan.axis)] }];
   inputs[1] = w;
   if (bias && plan.biasSlot !== undefined) {
     const biasName = inputs[plan.biasSlot];
@@ -160,7 +165,7 @@ function quantizeWeights(
     const b = names.unique(`${biasName}/dq`);
     nodes.push({ opType: 'Mul', input: [input.scaleName, s], output: [bs] });
     // No zero point: absent means 0 of the int32 type, which is what a bias uses.
-    nodes.push({ opType: 'DequantizeLinear', input: [bq, bs], output: [b], attribute: [axisAttribute(0)] });
+    nodes.push({ opType: 'DequantizeLinear', input: [bq, bs], output: [b], attribute: perTensor ? [] : [axisAttribute(0)] });
     inputs[plan.biasSlot] = b;
   }
   return { nodes, int32Bias: bias !== undefined };

@@ -28,7 +28,8 @@ function poolingNodes(index: GraphIndex, tensor: string): Node[] | undefined {
  * footwear's heads fold feature standardisation into their weights, so rows differ in scale by
  * orders of magnitude, and each pooled feature varies over a range far narrower than its value:
  * small errors in either move the logits. A head is kilobytes and a negligible share of the
- * compute, so the converters keep it float32.
+ * compute, so the converters keep it float32 by default (int8: see DEFAULT_INT8 for the
+ * measured trade).
  */
 export function readsPooledFeatures(index: GraphIndex, node: Node): boolean {
   return (node.opType === 'Gemm' || node.opType === 'MatMul') && poolingNodes(index, node.input?.[0] ?? '') !== undefined;

@@ -7,8 +7,8 @@ import { after, before, describe, test } from 'node:test';
 import onnxProto from 'onnx-proto';
 import type { Browser } from 'playwright-core';
 import { CHROMIUM, classifyInPage, launchChromium, openDemo } from '../fixtures/web-harness.ts';
-import { isFailure, type Prediction } from '../src/core/index.ts';
-import { loadModel } from '../src/node/index.ts';
+import type { Prediction } from '../src/core/index.ts';
+import { nodePredictions } from './support/node-predictions.ts';
 import { buildWebSite } from '../src/web/build.ts';
 import { serveStatic, type StaticServer } from '../fixtures/static-server.ts';
 import { firstFiles, SHARED_MISSING, SHOES } from '../fixtures/shared-data.ts';
@@ -37,20 +37,6 @@ const COUNT_GPU_WORK = `
     }
   }
 `;
-
-async function nodePredictions(model: string, files: string[]): Promise<Prediction[]> {
-  const classifier = await loadModel(model, { ep: 'cpu' });
-  const out: Prediction[] = [];
-  try {
-    for await (const result of classifier.classifyFiles(files, { topK: 3 })) {
-      assert.ok(!isFailure(result), `Node failed on ${result.file}`);
-      out.push(result);
-    }
-  } finally {
-    await classifier.release();
-  }
-  return out;
-}
 
 const noBrowser = !existsSync(CHROMIUM) && `no Chromium at ${CHROMIUM}: apt-get install chromium, or set CHROMIUM_PATH`;
 

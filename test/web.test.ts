@@ -7,8 +7,8 @@ import { after, before, describe, test } from 'node:test';
 import type { Browser } from 'playwright-core';
 import { CHROMIUM, classifyInPage, launchChromium, openDemo, type PageResult } from '../fixtures/web-harness.ts';
 import onnxProto from 'onnx-proto';
-import { isFailure, OnnxFormatError, readOnnxMetadata, type Prediction } from '../src/core/index.ts';
-import { loadModel } from '../src/node/index.ts';
+import { OnnxFormatError, readOnnxMetadata, type Prediction } from '../src/core/index.ts';
+import { nodePredictions } from './support/node-predictions.ts';
 import { buildWebSite, SITE_MANIFEST, WebBuildError, type BuiltSite } from '../src/web/build.ts';
 import { serveStatic } from '../fixtures/static-server.ts';
 import { startServer, type RunningServer } from '../src/serve/index.ts';
@@ -19,20 +19,6 @@ import { trainedModel } from '../fixtures/trained-model.ts';
 // metadata, same decode-then-resize path, same model. Scores may differ only by float rounding
 // between onnxruntime-node and onnxruntime-web.
 const SCORE_TOLERANCE = 1e-3;
-
-async function nodePredictions(model: string, files: string[]): Promise<Prediction[]> {
-  const classifier = await loadModel(model, { ep: 'cpu' });
-  const out: Prediction[] = [];
-  try {
-    for await (const result of classifier.classifyFiles(files, { topK: 3 })) {
-      assert.ok(!isFailure(result), `Node failed on ${result.file}`);
-      out.push(result);
-    }
-  } finally {
-    await classifier.release();
-  }
-  return out;
-}
 
 function assertSamePredictions(page: PageResult[], node: Prediction[]): void {
   assert.equal(page.length, node.length);
